@@ -1,0 +1,54 @@
+import { SignJWT, jwtVerify } from 'jose';
+import type { UserRef } from '../domain/events.js';
+import { newUserId } from '../domain/ids.js';
+
+export interface Session {
+  token: string;
+  user: UserRef;
+  expiresAt: Date;
+}
+
+/**
+ * Anonymous sessions as signed JWTs (HS256). A token carries a random user id and the display name
+ * the user chose: no personal data. Nodes that share traffic must share the secret.
+ */
+export interface Sessions {
+  create(name: string): Promise<Session>;
+  /** The session's user, or null when the token is malformed, forged or expired. */
+  verify(token: string): Promise<UserRef | null>;
+}
+
+export function createSessions(options: { secret: Uint8Array; ttlSeconds: number }): Sessions {
+  const { secret, ttlSeconds } = options;
+  const ISSUER = 'roomlog';
+  return {
+    async create(name) {
+      const user = { id: newUserId(), name };
+      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+      const token = await new SignJWT({ name })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(user.id)
+        .setIssuer(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .sign(secret);
+      return { token, user, expiresAt };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: ['HS256'] });
+        if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') return null;
+        return { id: payload.sub, name: payload.name };
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** The token of an `Authorization: Bearer <token>` value, or null. */
+export function bearerToken(header: unknown): string | null {
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match ? match[1]! : null;
+}

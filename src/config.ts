@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Every environment variable the node reads, in one place, validated with clear errors.
+ * API.md lists the public ones; the rest are tuning knobs with safe defaults.
+ */
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const schema = z.object({
+  PORT: integer(0, 65_535).default(4000),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  EVENT_STORE: z
+    .string()
+    .trim()
+    .refine((v) => v === 'sqlite' || v === 'memory' || v.startsWith('esdb://') || v.startsWith('esdb+discover://'), {
+      message: 'must be sqlite, memory, or an esdb:// connection string',
+    })
+    .default('sqlite'),
+  REDIS_URL: z.string().trim().url('must be a redis:// URL').optional(),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  NODE_ID: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash or underscore, at most 64')
+    .optional(),
+  RATE_LIMIT_MESSAGES: integer(0).default(20),
+  RATE_LIMIT_WINDOW_MS: integer(1).default(10_000),
+  SESSION_TTL_SECONDS: integer(60).default(30 * 24 * 3600),
+  MAX_BODY_CHARS: integer(1, 1_000_000).default(4_000),
+  MAX_NAME_CHARS: integer(1, 1_000).default(100),
+  MAX_REQUEST_BYTES: integer(1_024).default(64 * 1024),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: integer(1).default(100),
+  MAX_QUERY_DEPTH: integer(1).default(10),
+  MAX_QUERY_COST: integer(1).default(5_000),
+  /** A WebSocket whose unsent data passes this is closed as a slow consumer (4008, resume by seq). */
+  MAX_SOCKET_BUFFER_BYTES: integer(16 * 1024).default(4 * 1024 * 1024),
+  CONNECTION_INIT_TIMEOUT_MS: integer(100).default(3_000),
+  KEEPALIVE_MS: integer(0).default(12_000),
+  HEAD_CHECK_INTERVAL_MS: integer(50).default(1_000),
+  SHUTDOWN_GRACE_MS: integer(0).default(2_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema> & { NODE_ID: string };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; empty variables count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(present[String(issue.path[0])])}: ${issue.message}`),
+    );
+  }
+  return { ...parsed.data, NODE_ID: parsed.data.NODE_ID ?? `node-${randomBytes(3).toString('hex')}` };
+}

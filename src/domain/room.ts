@@ -1,0 +1,109 @@
+import { badInput, forbidden, notFound } from '../errors.js';
+import type { RoomEventBody, UserRef } from './events.js';
+import { messageIdFor, newEventId, postEventId } from './ids.js';
+
+/**
+ * The room aggregate: what a command needs to know to be decided, folded from the room's stream.
+ * Pure: no I/O, no clock. The command handler loads it, calls `decide`, appends the result with
+ * the state's revision as the expected revision, and retries on a conflict.
+ */
+export interface RoomState {
+  /** Revision (seq) of the last event folded in; 0 for a room that does not exist. */
+  revision: number;
+  room: { id: string; name: string; passwordHash: string | null; createdBy: UserRef } | null;
+  members: Map<string, UserRef>;
+  /** Per message: who wrote it, at which seq, and whether it is gone. */
+  messages: Map<string, { authorId: string; seq: number; deleted: boolean }>;
+}
+
+export const initialRoomState = (): RoomState => ({ revision: 0, room: null, members: new Map(), messages: new Map() });
+
+/** Mutates and returns `state`: the aggregate is private to its cache, so copying would only cost. */
+export function evolve(state: RoomState, event: RoomEventBody, seq: number): RoomState {
+  state.revision = seq;
+  switch (event.type) {
+    case 'RoomCreated': {
+      const { roomId, name, passwordHash, createdBy } = event.data;
+      state.room = { id: roomId, name, passwordHash, createdBy };
+      break;
+    }
+    case 'MemberJoined':
+      state.members.set(event.data.user.id, event.data.user);
+      break;
+    case 'MemberLeft':
+      state.members.delete(event.data.user.id);
+      break;
+    case 'MessagePosted':
+      state.messages.set(event.data.messageId, { authorId: event.data.author.id, seq, deleted: false });
+      break;
+    case 'MessageEdited':
+      break;
+    case 'MessageDeleted': {
+      const message = state.messages.get(event.data.messageId);
+      if (message) message.deleted = true;
+      break;
+    }
+  }
+  return state;
+}
+
+export type RoomCommand =
+  | { type: 'CreateRoom'; roomId: string; name: string; passwordHash: string | null; by: UserRef }
+  | { type: 'JoinRoom'; user: UserRef; passwordAccepted: boolean }
+  | { type: 'LeaveRoom'; user: UserRef }
+  | { type: 'PostMessage'; author: UserRef; clientMessageId: string; body: string }
+  | { type: 'EditMessage'; by: UserRef; messageId: string; body: string }
+  | { type: 'DeleteMessage'; by: UserRef; messageId: string };
+
+/** Events to append, each with its id. An empty list means "nothing to do" (e.g. a resend). */
+export type Decision = Array<RoomEventBody & { id: string }>;
+
+export function decide(state: RoomState, command: RoomCommand): Decision {
+  if (command.type === 'CreateRoom') {
+    if (state.room) throw badInput('room already exists');
+    const { roomId, name, passwordHash, by } = command;
+    return [
+      { id: newEventId(), type: 'RoomCreated', data: { roomId, name, passwordHash, createdBy: by } },
+      { id: newEventId(), type: 'MemberJoined', data: { roomId, user: by } },
+    ];
+  }
+  const room = state.room;
+  if (!room) throw notFound('room');
+  const roomId = room.id;
+
+  switch (command.type) {
+    case 'JoinRoom': {
+      if (state.members.has(command.user.id)) return [];
+      if (room.passwordHash && !command.passwordAccepted) throw forbidden('wrong password for this private room');
+      return [{ id: newEventId(), type: 'MemberJoined', data: { roomId, user: command.user } }];
+    }
+    case 'LeaveRoom': {
+      if (!state.members.has(command.user.id)) return [];
+      return [{ id: newEventId(), type: 'MemberLeft', data: { roomId, user: command.user } }];
+    }
+    case 'PostMessage': {
+      const { author, clientMessageId, body } = command;
+      const id = postEventId(roomId, author.id, clientMessageId);
+      const messageId = messageIdFor(roomId, id);
+      // A resend of a message already in the log: idempotent, nothing to append. Checked before
+      // membership so that a retry after leaving still answers with the original.
+      if (state.messages.has(messageId)) return [];
+      if (!state.members.has(author.id)) throw forbidden('join the room before sending to it');
+      return [{ id, type: 'MessagePosted', data: { roomId, messageId, clientMessageId, author, body } }];
+    }
+    case 'EditMessage':
+    case 'DeleteMessage': {
+      const message = state.messages.get(command.messageId);
+      if (!message) throw notFound('message');
+      if (message.authorId !== command.by.id) throw forbidden('only the author may change a message');
+      if (message.deleted) {
+        if (command.type === 'DeleteMessage') return [];
+        throw badInput('the message was deleted');
+      }
+      const { messageId } = command;
+      return command.type === 'EditMessage'
+        ? [{ id: newEventId(), type: 'MessageEdited', data: { roomId, messageId, body: command.body } }]
+        : [{ id: newEventId(), type: 'MessageDeleted', data: { roomId, messageId } }];
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The event store port: an append-only log of streams (one per room, `room-<id>`).
+ *
+ * Guarantees every adapter must keep (the contract suite in test/contracts checks them):
+ * - A stream's events have revisions 1, 2, 3, … with no gap and no reuse. (EventStoreDB counts from 0;
+ *   its adapter adds one, so a room's `seq` IS the stream revision everywhere.)
+ * - `append` is atomic: all of its events are stored, or none.
+ * - `append` checks `expectedRevision` under the same lock that assigns revisions, so two writers
+ *   racing on one stream can never both succeed with the same expectation.
+ * - Event ids are unique across the whole store: appending an id that is already stored fails with
+ *   `DuplicateEventIdError` and stores nothing. This is what makes a resend idempotent.
+ * - Every stored event also has a global `position`, strictly increasing in commit order across all
+ *   streams. `readAll` and `subscribeToAll` deliver in position order.
+ * - Once `append` resolves, the events are durable (they survive `kill -9` of the process).
+ */
+export interface NewEvent {
+  /** Unique id; a deterministic id makes a retried append idempotent. */
+  id: string;
+  type: string;
+  data: unknown;
+}
+
+export interface StoredEvent {
+  id: string;
+  type: string;
+  data: unknown;
+  stream: string;
+  /** 1-based position within the stream (a room's `seq`). */
+  revision: number;
+  /** Global position across all streams, strictly increasing in commit order. */
+  position: number;
+  /** When the store accepted it, milliseconds since the epoch. */
+  createdAt: number;
+}
+
+/** `0` = the stream must not exist yet; `n` = its last revision must be exactly `n`; `'any'` = no check. */
+export type ExpectedRevision = number | 'any';
+
+export interface AppendResult {
+  /** The stream's revision after the append (the revision of the last appended event). */
+  revision: number;
+  /** The global position of the last appended event. */
+  position: number;
+  events: StoredEvent[];
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Inclusive. Forwards defaults to 1, backwards to the stream's last revision. */
+  fromRevision?: number;
+  /** At most this many events. Defaults to all. */
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a greater position. Defaults to 0 (from the start). */
+  afterPosition?: number;
+  limit?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Exclusive: catch up from the first event after this position, then go live. */
+  afterPosition: number;
+  /**
+   * Called once per event, in position order, never concurrently: the next call waits for the
+   * returned promise, so a slow handler slows the subscription rather than piling up events.
+   */
+  onEvent: (event: StoredEvent) => void | Promise<void>;
+  /** The subscription stopped because reading or `onEvent` failed. It does not restart by itself. */
+  onError?: (error: unknown) => void;
+}
+
+export interface AllSubscription {
+  /** Stops delivery; resolves once no `onEvent` call is running. */
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  append(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  /** A missing stream reads as empty. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  /** The stream's last revision, 0 when it does not exist. */
+  streamRevision(stream: string): Promise<number>;
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Position of the newest event in the store, 0 when empty. */
+  headPosition(): Promise<number>;
+  subscribeToAll(options: SubscribeToAllOptions): AllSubscription;
+  /** True when the backing store answers (used by /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number,
+  ) {
+    super(`stream ${stream}: expected revision ${expected}, actual ${actual}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+export class DuplicateEventIdError extends Error {
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} is already stored`);
+    this.name = 'DuplicateEventIdError';
+  }
+}

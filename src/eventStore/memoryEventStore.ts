@@ -1,0 +1,199 @@
+import {
+  DuplicateEventIdError,
+  WrongExpectedRevisionError,
+  type AllSubscription,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type StoredEvent,
+  type SubscribeToAllOptions,
+} from './eventStore.js';
+
+/** A stored event with its data kept as JSON text, exactly as the SQLite adapter keeps it. */
+interface EventRecord {
+  id: string;
+  type: string;
+  json: string;
+  stream: string;
+  revision: number;
+  position: number;
+  createdAt: number;
+}
+
+/**
+ * An in-memory event store for tests and single-process development. It serves ONE process only
+ * and keeps nothing on disk: everything is gone when the process exits, so the port's durability
+ * guarantee holds only for the life of the process. All other guarantees hold.
+ *
+ * Data goes through JSON on the way in and out, as with SQLite, so callers see the same values
+ * (dates become strings, `undefined` becomes `null`) and can never mutate what is stored.
+ */
+export function createMemoryEventStore(): EventStore {
+  // `log[i]` has position i + 1, so positions are dense and a position is also an index.
+  const log: EventRecord[] = [];
+  const streams = new Map<string, EventRecord[]>();
+  const ids = new Set<string>();
+  const wakers = new Set<() => void>();
+  const subscriptions = new Set<AllSubscription>();
+  let closed = false;
+
+  function assertOpen(): void {
+    if (closed) throw new Error('memory event store is closed');
+  }
+
+  function append(stream: string, events: NewEvent[], expectedRevision: ExpectedRevision): AppendResult {
+    assertOpen();
+    if (events.length === 0) throw new Error(`append to ${stream}: no events given`);
+    // Duplicate ids are checked before the revision so that a resend of an already stored append
+    // reports DuplicateEventIdError (idempotent success) even though its expectation is now stale.
+    const batchIds = new Set<string>();
+    for (const event of events) {
+      if (ids.has(event.id) || batchIds.has(event.id)) throw new DuplicateEventIdError(event.id);
+      batchIds.add(event.id);
+    }
+    const existing = streams.get(stream);
+    const actual = existing?.length ?? 0;
+    if (expectedRevision !== 'any' && expectedRevision !== actual) {
+      throw new WrongExpectedRevisionError(stream, expectedRevision, actual);
+    }
+    // Serialise everything before storing anything, so a bad payload leaves the store untouched.
+    const jsons = events.map((event) => JSON.stringify(event.data ?? null));
+    const createdAt = Date.now();
+    const records = events.map(
+      (event, i): EventRecord => ({
+        id: event.id,
+        type: event.type,
+        json: jsons[i] as string,
+        stream,
+        revision: actual + i + 1,
+        position: log.length + i + 1,
+        createdAt,
+      }),
+    );
+    for (const record of records) {
+      log.push(record);
+      ids.add(record.id);
+    }
+    if (existing) existing.push(...records);
+    else streams.set(stream, records);
+    for (const wake of wakers) wake();
+    const last = records[records.length - 1] as EventRecord;
+    return { revision: last.revision, position: last.position, events: records.map(toStoredEvent) };
+  }
+
+  function readStream(stream: string, options: ReadStreamOptions = {}): StoredEvent[] {
+    assertOpen();
+    const records = streams.get(stream) ?? [];
+    const limit = options.limit ?? Infinity;
+    if (options.direction === 'backwards') {
+      const from = Math.min(options.fromRevision ?? records.length, records.length);
+      const start = Math.max(0, from - limit);
+      return records.slice(start, Math.max(from, 0)).reverse().map(toStoredEvent);
+    }
+    const start = Math.max(1, options.fromRevision ?? 1) - 1;
+    return records.slice(start, start + limit).map(toStoredEvent);
+  }
+
+  function readAll(options: ReadAllOptions = {}): StoredEvent[] {
+    assertOpen();
+    const start = Math.max(0, options.afterPosition ?? 0);
+    return log.slice(start, start + (options.limit ?? Infinity)).map(toStoredEvent);
+  }
+
+  function subscribeToAll({ afterPosition, onEvent, onError }: SubscribeToAllOptions): AllSubscription {
+    assertOpen();
+    let stopped = false;
+    const signal = createSignal();
+    wakers.add(signal.notify);
+
+    const done = (async () => {
+      try {
+        // Catch-up and live are the same loop: deliver whatever the log holds past the last
+        // delivered position, then sleep until an append wakes us. No seam, so no gap or repeat.
+        let next = Math.max(0, afterPosition);
+        while (!stopped) {
+          signal.reset();
+          while (!stopped && next < log.length) {
+            await onEvent(toStoredEvent(log[next] as EventRecord));
+            next++;
+          }
+          if (!stopped) await signal.wait();
+        }
+      } catch (error) {
+        if (stopped) return;
+        stopped = true;
+        if (!onError) throw error; // surfaces as an unhandled rejection rather than a silent stall
+        onError(error);
+      } finally {
+        wakers.delete(signal.notify);
+      }
+    })();
+
+    const subscription: AllSubscription = {
+      async close() {
+        stopped = true;
+        signal.notify();
+        subscriptions.delete(subscription);
+        await done.catch(() => undefined);
+      },
+    };
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  return {
+    append: async (stream, events, { expectedRevision }) => append(stream, events, expectedRevision),
+    readStream: async (stream, options) => readStream(stream, options),
+    streamRevision: async (stream) => {
+      assertOpen();
+      return streams.get(stream)?.length ?? 0;
+    },
+    readAll: async (options) => readAll(options),
+    headPosition: async () => {
+      assertOpen();
+      return log.length;
+    },
+    subscribeToAll,
+    ping: async () => !closed,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+    },
+  };
+}
+
+function toStoredEvent(record: EventRecord): StoredEvent {
+  return {
+    id: record.id,
+    type: record.type,
+    data: JSON.parse(record.json) as unknown,
+    stream: record.stream,
+    revision: record.revision,
+    position: record.position,
+    createdAt: record.createdAt,
+  };
+}
+
+/** A wake-up flag that remembers a notify arriving while nobody waits, so no append is missed. */
+function createSignal() {
+  let notified = false;
+  let resolve: (() => void) | undefined;
+  return {
+    notify() {
+      notified = true;
+      resolve?.();
+    },
+    reset() {
+      notified = false;
+    },
+    async wait() {
+      if (notified) return;
+      await new Promise<void>((r) => (resolve = r));
+      resolve = undefined;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The node's Prometheus metrics (served at /metrics). One registry per node instance. */
+export function createMetrics(nodeId: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: nodeId });
+  collectDefaultMetrics({ register: registry });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  return {
+    registry,
+    eventsAppended: counter('chat_events_appended_total', 'Room events appended to the log by this node', ['type']),
+    deliveries: counter('chat_deliveries_total', 'Room events delivered to subscribers on this node'),
+    publishFailures: counter('chat_publish_failures_total', 'Broker publishes that failed (repaired from the log)'),
+    repairedEvents: counter('chat_repaired_events_total', 'Events a room feed read from the log because the broker did not bring them'),
+    slowConsumers: counter('chat_slow_consumer_disconnects_total', 'Subscriptions ended because the client read too slowly'),
+    rateLimited: counter('chat_rate_limited_total', 'Sends refused by the rate limit'),
+    wsConnections: gauge('chat_ws_connections', 'Open WebSocket connections'),
+    subscriptions: gauge('chat_subscriptions', 'Active subscriptions on this node'),
+    followedRooms: gauge('chat_followed_rooms', 'Rooms this node follows for its subscribers'),
+    projectionPosition: gauge('chat_projection_position', 'Log position the read models have applied'),
+    commandSeconds: new Histogram({
+      name: 'chat_command_seconds',
+      help: 'Time to decide and append a command',
+      labelNames: ['command'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,18 @@
+import type { UserRef } from '../domain/events.js';
+import type { PresenceView } from '../../projections/presence.js';
+
+/**
+ * Who is online and typing in each room.
+ *
+ * Guarantees: a user is online in a room while at least one of their connections follows it;
+ * typing lapses by itself after the store's typing TTL. `onChange` fires (on this node) after any
+ * change a client could see, including lapses; callers publish the new snapshot to the cluster.
+ */
+export interface PresenceStore {
+  connect(roomId: string, user: UserRef, connectionId: string): Promise<void>;
+  disconnect(roomId: string, userId: string, connectionId: string): Promise<void>;
+  setTyping(roomId: string, user: UserRef, typing: boolean): Promise<void>;
+  snapshot(roomId: string): Promise<PresenceView>;
+  onChange(listener: (roomId: string) => void): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga } from 'graphql-yoga';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import type { Config } from '../config.js';
+import { bearerToken } from '../auth/sessions.js';
+import { CloseCodes, unauthenticated } from '../errors.js';
+import { buildSchema } from '../../schema/index.js';
+import type { GraphQLContext } from '../../schema/builder.js';
+import { attachGraphqlWs } from './graphqlWs.js';
+import { createServices, type Services } from './services.js';
+import { exampleQuery } from './graphiqlExample.js';
+
+export interface App {
+  /** Listens; resolves with the URL once connections are accepted. */
+  start(): Promise<string>;
+  /** Graceful: not ready, close sockets with 1012 after the grace period, release everything. */
+  stop(): Promise<void>;
+  services: Services;
+}
+
+/**
+ * Builds a node from its configuration. `main.ts` only reads config and calls this, so tests and
+ * tools can start a node in-process too.
+ */
+export async function buildApp(config: Config): Promise<App> {
+  const services = await createServices(config);
+  const { sessions, log, metrics } = services;
+  const schema = buildSchema();
+  let draining = false;
+
+  const baseContext = { chat: services.chat, subscriptions: services.subscriptions };
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: false,
+    maskedErrors: { isDev: false },
+    graphiql: { subscriptionsProtocol: 'WS', title: 'roomlog', defaultQuery: exampleQuery },
+    plugins: [
+      maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, exposeLimits: true }),
+      costLimitPlugin({ maxCost: config.MAX_QUERY_COST, exposeLimits: true }),
+      maxAliasesPlugin({ n: 15, exposeLimits: true }),
+      maxTokensPlugin({ n: 2_000, exposeLimits: true }),
+    ],
+    context: async (initial): Promise<GraphQLContext> => {
+      // WebSocket operations arrive with their connection's context already built (graphqlWs.ts).
+      if ('viewer' in initial && 'connectionId' in initial) return initial as unknown as GraphQLContext;
+      const request = (initial as { request: Request }).request;
+      const token = bearerToken(request.headers.get('authorization'));
+      const viewer = token ? await sessions.verify(token) : null;
+      // A token that is present but forged or expired is an error, not an anonymous request.
+      if (token && !viewer) throw unauthenticated('the session token is invalid or expired: call createSession again');
+      return { ...baseContext, viewer, connectionId: randomUUID() };
+    },
+  });
+
+  const httpServer = createServer((req, res) => {
+    route(req, res).catch((error) => {
+      log.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  httpServer.headersTimeout = 10_000;
+  httpServer.requestTimeout = 30_000;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok', node: config.NODE_ID });
+    if (path === '/readyz') {
+      const ready = !draining && (await services.ready());
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'unavailable', node: config.NODE_ID });
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (path !== '/graphql') return sendJson(res, 404, { error: 'not found: the API is at /graphql' });
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > config.MAX_REQUEST_BYTES) {
+      return sendJson(res, 413, { errors: [{ message: `request body over ${config.MAX_REQUEST_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    }
+    // A chunked body has no declared length to check up front; refuse it rather than read blindly.
+    if (req.headers['transfer-encoding'] !== undefined) {
+      return sendJson(res, 411, { errors: [{ message: 'send a Content-Length', extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
+    await yoga(req, res);
+  }
+
+  const ws = attachGraphqlWs({
+    httpServer,
+    yoga: yoga as never,
+    schema,
+    sessions,
+    subscriptions: services.subscriptions,
+    baseContext,
+    metrics,
+    log,
+    limits: {
+      maxPayloadBytes: config.MAX_REQUEST_BYTES,
+      maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      connectionInitTimeoutMs: config.CONNECTION_INIT_TIMEOUT_MS,
+      keepAliveMs: config.KEEPALIVE_MS,
+      slowConsumer: {
+        maxBufferedBytes: config.MAX_SOCKET_BUFFER_BYTES,
+        resumeBelowBytes: Math.floor(config.MAX_SOCKET_BUFFER_BYTES / 4),
+        drainTimeoutMs: 30_000,
+      },
+    },
+  });
+
+  return {
+    services,
+    async start() {
+      await services.start();
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.PORT, config.HOST, () => resolve());
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+      return `http://${host}:${port}`;
+    },
+    async stop() {
+      draining = true;
+      httpServer.close();
+      await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS).unref());
+      await ws.close(CloseCodes.ServiceRestart, 'server restarting: reconnect and resume with afterSeq');
+      httpServer.closeAllConnections();
+      await services.close();
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import {
+  GraphQLError,
+  Kind,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { Context as WsContext } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Logger } from 'pino';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { bearerToken, type Sessions } from '../auth/sessions.js';
+import type { UserRef } from '../domain/events.js';
+import { ChatError, badInput } from '../errors.js';
+import type { Subscriptions } from '../fanout/subscriptions.js';
+import type { Metrics } from '../metrics.js';
+import type { GraphQLContext } from '../../schema/builder.js';
+import { RawSocketSink, type SlowConsumerPolicy } from './rawSocketSink.js';
+import { OperationGroups } from './sharedExecution.js';
+
+export interface GraphqlWsOptions {
+  httpServer: HttpServer;
+  yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
+  schema: GraphQLSchema;
+  sessions: Sessions;
+  subscriptions: Subscriptions;
+  baseContext: Omit<GraphQLContext, 'viewer' | 'connectionId'>;
+  metrics: Metrics;
+  log: Logger;
+  limits: {
+    maxPayloadBytes: number;
+    maxSubscriptionsPerConnection: number;
+    connectionInitTimeoutMs: number;
+    keepAliveMs: number;
+    slowConsumer: SlowConsumerPolicy;
+  };
+}
+
+/** What we keep per connection, beside graphql-ws's own context. */
+interface Connection {
+  id: string;
+  viewer: UserRef | null;
+}
+
+type Ctx = WsContext<Record<string, unknown> | undefined, Extra & { connection?: Connection }>;
+
+/** Execution args plus what our `subscribe`/`execute` hooks need (kept off `rootValue`). */
+type Args = ExecutionArgs & {
+  enveloped?: { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+  raw?: RawSocketSink;
+};
+
+/**
+ * graphql-ws on the same port and path as Yoga. Queries, mutations, presence and notices run
+ * through Yoga's envelop (masking, depth and cost limits apply alike); roomEvents subscriptions,
+ * the hot path, take the shared-execution fast path (see RawSocketSink and OperationGroups).
+ */
+export function attachGraphqlWs(options: GraphqlWsOptions) {
+  const { yoga, schema, sessions, subscriptions, metrics, log, limits } = options;
+  const groups = new OperationGroups(schema);
+  const wss = new WebSocketServer({ server: options.httpServer, path: yoga.graphqlEndpoint, maxPayload: limits.maxPayloadBytes });
+  wss.on('connection', (socket) => {
+    metrics.wsConnections.inc();
+    socket.once('close', () => metrics.wsConnections.dec());
+  });
+
+  const server = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
+    {
+      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+      async onConnect(ctx: Ctx) {
+        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? ctx.extra.request.headers.authorization;
+        const token = bearerToken(header);
+        const viewer = token ? await sessions.verify(token) : null;
+        // A token that is present but invalid is refused outright (4403), so a client with an
+        // expired session learns it at once instead of on every operation.
+        if (token && !viewer) return false;
+        ctx.extra.connection = { id: randomUUID(), viewer };
+        return true;
+      },
+      async onSubscribe(ctx: Ctx, id, payload) {
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return [badInput(`at most ${limits.maxSubscriptionsPerConnection} operations at once on one connection`)];
+        }
+        const connection = ctx.extra.connection!;
+        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('could not parse the query')];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return [...errors];
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('Unable to identify operation')];
+        const contextValue: GraphQLContext = { ...options.baseContext, viewer: connection.viewer, connectionId: connection.id };
+        const args: Args = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+        };
+        if (isRoomEventsSubscription(operation)) {
+          try {
+            args.raw = await startRawRoomEvents(ctx, id, payload.query, operation, args, contextValue);
+          } catch (error) {
+            if (error instanceof GraphQLError) return [error];
+            log.error({ err: error }, 'roomEvents subscribe failed');
+            return [new GraphQLError('Unexpected error.')];
+          }
+        } else {
+          args.enveloped = enveloped as unknown as Args['enveloped'];
+        }
+        return args;
+      },
+      execute: (args) => (args as Args).enveloped!.execute(args) as never,
+      subscribe: (args) => {
+        const { raw, enveloped } = args as Args;
+        return (raw ?? enveloped!.subscribe(args)) as never;
+      },
+    },
+    wss,
+    limits.keepAliveMs,
+  );
+
+  async function startRawRoomEvents(
+    ctx: Ctx,
+    id: string,
+    query: string,
+    operation: OperationDefinitionNode,
+    args: Args,
+    contextValue: GraphQLContext,
+  ): Promise<RawSocketSink> {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+    if (coerced.errors) throw coerced.errors[0];
+    const field = operation.selectionSet.selections[0]!;
+    const fieldDef = schema.getSubscriptionType()!.getFields().roomEvents!;
+    const fieldArgs = getArgumentValues(fieldDef, field as never, coerced.coerced) as { roomId: string; afterSeq?: number | null };
+    const group = groups.acquire({
+      query,
+      document: args.document,
+      operation,
+      operationName: args.operationName,
+      variables: coerced.coerced,
+      contextValue,
+    });
+    const sink = new RawSocketSink(
+      ctx.extra.socket,
+      id,
+      group,
+      limits.slowConsumer,
+      () => metrics.slowConsumers.inc(),
+      () => metrics.deliveries.inc(),
+    );
+    try {
+      sink.onReturn = await subscriptions.roomEvents(contextValue.viewer, String(fieldArgs.roomId), fieldArgs.afterSeq, contextValue.connectionId, sink);
+    } catch (error) {
+      await sink.return();
+      throw error instanceof ChatError ? error : error;
+    }
+    return sink;
+  }
+
+  return {
+    async close(code: number, reason: string) {
+      for (const client of wss.clients) client.close(code, reason);
+      await server.dispose();
+    },
+    get connections() {
+      return wss.clients.size;
+    },
+  };
+}
+
+/** A subscription whose only root field is roomEvents (no alias tricks beyond a rename). */
+function isRoomEventsSubscription(operation: OperationDefinitionNode): boolean {
+  if (operation.operation !== 'subscription') return false;
+  const [only, ...rest] = operation.selectionSet.selections;
+  return rest.length === 0 && only?.kind === Kind.FIELD && only.name.value === 'roomEvents' && !only.directives?.length;
+}

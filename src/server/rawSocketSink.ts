@@ -1,0 +1,97 @@
+import type { WebSocket } from 'ws';
+import type { RoomEvent } from '../domain/events.js';
+import type { RoomSubscriber } from '../fanout/roomHub.js';
+import { CloseCodes } from '../errors.js';
+import type { OperationGroup } from './sharedExecution.js';
+
+export interface SlowConsumerPolicy {
+  /** Unsent bytes on a socket past which it is closed with 4008 (reconnect and resume by seq). */
+  maxBufferedBytes: number;
+  /** Catch-up from the log pauses while more than this is unsent. */
+  resumeBelowBytes: number;
+  /** How long catch-up waits for a socket to drain before giving up on it as slow. */
+  drainTimeoutMs: number;
+}
+
+/**
+ * One roomEvents subscription on a WebSocket, written straight to the socket: each event is
+ * rendered once per operation group, and this subscription only wraps the shared JSON in its own
+ * `{"id":…,"type":"next","payload":…}`. Writing ourselves (rather than through graphql-ws's
+ * emit, which copies, validates, stringifies and awaits per subscriber) is the point.
+ *
+ * It is also the async iterator graphql-ws holds for the operation: it never yields, and
+ * graphql-ws calls `return()` when the client completes or the socket closes, which stops delivery
+ * at once.
+ *
+ * Slow consumers: the policy is "disconnect, and let the client resume". When a socket's unsent
+ * data passes `maxBufferedBytes`, the server stops buffering for it and closes it with 4008; the
+ * client reconnects (to any node) with afterSeq = the last seq it got and loses nothing. One slow
+ * client never costs the others anything, and the server never buffers without bound. When the
+ * SERVER is the bottleneck, sockets drain fine and nobody is closed: the backlog then waits in
+ * the broker and the log, not in per-client queues.
+ */
+export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<never> {
+  private readonly prefix: string;
+  private finished = false;
+  private wake: ((result: IteratorResult<never>) => void) | null = null;
+  onReturn: () => void = () => {};
+
+  constructor(
+    private readonly socket: WebSocket,
+    id: string,
+    private readonly group: OperationGroup,
+    private readonly policy: SlowConsumerPolicy,
+    private readonly onSlow: () => void,
+    private readonly onDelivered: () => void,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  deliver(event: RoomEvent): void {
+    if (this.finished) return;
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.policy.maxBufferedBytes) {
+      this.slow();
+      return;
+    }
+    this.socket.send(`${this.prefix}${this.group.render(event)}}`);
+    this.onDelivered();
+  }
+
+  async ready(): Promise<void> {
+    const deadline = Date.now() + this.policy.drainTimeoutMs;
+    while (!this.finished && this.socket.bufferedAmount > this.policy.resumeBelowBytes) {
+      if (Date.now() > deadline) {
+        this.slow();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private slow(): void {
+    this.onSlow();
+    this.socket.close(CloseCodes.SlowConsumer, 'slow consumer: reconnect and resume with afterSeq');
+    void this.return();
+  }
+
+  next(): Promise<IteratorResult<never>> {
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  return(): Promise<IteratorResult<never>> {
+    if (!this.finished) {
+      this.finished = true;
+      this.wake?.({ value: undefined, done: true });
+      this.wake = null;
+      this.group.release();
+      this.onReturn();
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

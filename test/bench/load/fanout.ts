@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { GqlSocket } from './gqlSocket.js';
+import { createRoom, createSession, type Session } from './http.js';
+import type { OpenSubscribersRequest, OpenSubscribersResult, PublishRequest, PublishResult } from './protocol.js';
+import { Histogram, mapLimit, nowMs, sleep } from './stats.js';
+
+const SEND = `mutation($roomId: ID!, $body: String!, $clientMessageId: ID!) {
+  sendMessage(roomId: $roomId, body: $body, clientMessageId: $clientMessageId) { seq }
+}`;
+const ROOM_EVENTS = `subscription($roomId: ID!) {
+  roomEvents(roomId: $roomId) { seq ... on MessagePosted { message { id body createdAt } } }
+}`;
+const SEQ_RE = /"seq":(\d+)/;
+
+/** One measured publish phase; deliveries are matched to it by the phase tag in the body. */
+class Phase {
+  readonly hist = new Histogram();
+  /** One byte per (subscriber, message): distinct deliveries, so duplicates are not counted as delivered. */
+  readonly seen: Uint8Array;
+  delivered = 0;
+  deliveredInWindow = 0;
+  duplicates = 0;
+  outOfOrder = 0;
+  lastDeliveryAt = 0;
+  windowEnd = Infinity;
+  readonly lastK: Int32Array;
+
+  constructor(readonly tag: string, readonly subscribers: number, readonly total: number) {
+    this.seen = new Uint8Array(subscribers * total);
+    this.lastK = new Int32Array(subscribers).fill(-1);
+  }
+}
+
+/**
+ * Fan-out load: one publisher socket sends `bench|<phase>|<k>|<sentAtMs>` bodies at a fixed rate
+ * (open loop, not waiting for acks); every subscriber socket timestamps each delivery on receipt.
+ */
+export class FanoutLoad {
+  private readonly run = randomUUID().slice(0, 8);
+  private sessions: Session[] = [];
+  private publisher: GqlSocket | undefined;
+  private roomId = '';
+  private subscribers: GqlSocket[] = [];
+  private probeSeen = new Uint8Array(0);
+  private lastSeq = new Float64Array(0);
+  private live = 0;
+  private seqViolations = 0;
+  private subErrors = 0;
+  private firstSubError: string | undefined;
+  private phase: Phase | undefined;
+
+  constructor(private readonly url: string) {}
+
+  private get wsUrl(): string {
+    return this.url.replace(/^http/, 'ws');
+  }
+
+  async prepareRoom(): Promise<{ roomId: string }> {
+    const owner = await createSession(this.url, `bench-${this.run}-publisher`);
+    this.roomId = await createRoom(this.url, owner.token, `bench-fanout-${this.run}`);
+    this.publisher = await GqlSocket.connect(this.wsUrl, owner.token);
+    return { roomId: this.roomId };
+  }
+
+  async createSessions(count: number): Promise<{ sessions: number; elapsedMs: number }> {
+    const t0 = performance.now();
+    const fresh = await mapLimit(Array.from({ length: count }, (_, i) => i), 16, (i) => createSession(this.url, `bench-${this.run}-sub-${i}`));
+    this.sessions.push(...fresh);
+    return { sessions: this.sessions.length, elapsedMs: performance.now() - t0 };
+  }
+
+  async openSubscribers(req: OpenSubscribersRequest): Promise<OpenSubscribersResult> {
+    const t0 = performance.now();
+    if (this.sessions.length === 0) await this.createSessions(req.count);
+    const base = this.subscribers.length;
+    this.growState(base + req.count);
+    let failed = 0;
+    let firstError: string | undefined;
+    const indexes = Array.from({ length: req.count }, (_, i) => base + i);
+    await mapLimit(indexes, 100, async (i) => {
+      try {
+        const sock = await GqlSocket.connect(this.wsUrl, this.sessions[i % this.sessions.length]!.token);
+        sock.onError = (reason) => this.noteSubError(reason);
+        sock.subscribe('s1', ROOM_EVENTS, { roomId: this.roomId }, (text) => this.onDelivery(i, text));
+        this.subscribers[i] = sock;
+      } catch (e) {
+        failed++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+      }
+    });
+    const opened = req.count - failed;
+    await this.waitLive(base + opened, req.liveTimeoutMs);
+    const live = this.probeSeen.subarray(base).reduce((n, seen) => n + seen, 0);
+    return { opened, failed, firstError: firstError ?? this.firstSubError, live, elapsedMs: performance.now() - t0 };
+  }
+
+  /** Probes until every subscriber has seen one: only then is each known to be live. */
+  private async waitLive(target: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let n = 0;
+    while (this.live < target && performance.now() < deadline) {
+      void this.send(`probe|${this.run}|${n}`, `probe-${this.run}-${n}`).catch(() => undefined);
+      n++;
+      await sleep(250);
+    }
+    await sleep(300);
+  }
+
+  async publish(req: PublishRequest): Promise<PublishResult> {
+    const total = Math.max(1, Math.round((req.ratePerSecond * req.durationMs) / 1000));
+    const n = this.subscribers.filter(Boolean).length;
+    const phase = new Phase(`${req.phase}-${this.run}`, this.subscribers.length, total);
+    this.phase = phase;
+    let publishErrors = 0;
+    let firstError: string | undefined;
+    let published = 0;
+    const violationsBefore = this.seqViolations;
+    const subErrorsBefore = this.subErrors;
+    const acks: Promise<void>[] = [];
+    const start = nowMs();
+    phase.windowEnd = start + req.durationMs;
+    for (let k = 0; k < total; k++) {
+      const due = start + (k * 1000) / req.ratePerSecond;
+      const wait = due - nowMs();
+      if (wait > 1) await sleep(wait);
+      acks.push(
+        this.send(`bench|${phase.tag}|${k}|${nowMs().toFixed(3)}`, `${phase.tag}-${k}`).then(
+          () => void published++,
+          (e: unknown) => {
+            publishErrors++;
+            firstError ??= e instanceof Error ? e.message : String(e);
+          },
+        ),
+      );
+    }
+    const lastPublishAt = nowMs();
+    await Promise.race([Promise.all(acks), sleep(req.drainMs)]);
+    const expected = published * n;
+    const drainDeadline = lastPublishAt + req.drainMs;
+    while (phase.delivered < expected && nowMs() < drainDeadline) await sleep(20);
+    this.phase = undefined;
+    return {
+      published,
+      publishErrors,
+      firstError: firstError ?? this.firstSubError,
+      subscribers: n,
+      expected,
+      deliveriesPerSecond: (phase.deliveredInWindow * 1000) / req.durationMs,
+      delivered: phase.delivered,
+      lost: Math.max(0, expected - phase.delivered),
+      duplicates: phase.duplicates,
+      seqViolations: this.seqViolations - violationsBefore,
+      subscriberErrors: this.subErrors - subErrorsBefore,
+      outOfOrder: phase.outOfOrder,
+      latency: phase.hist.summary(),
+      drainMs: Math.max(0, phase.lastDeliveryAt - lastPublishAt),
+    };
+  }
+
+  closeAll(): { closed: number } {
+    const closed = this.subscribers.filter(Boolean).length;
+    for (const s of this.subscribers) s?.close();
+    this.publisher?.close();
+    this.subscribers = [];
+    this.publisher = undefined;
+    return { closed };
+  }
+
+  private async send(body: string, clientMessageId: string): Promise<void> {
+    if (!this.publisher) throw new Error('prepareRoom first');
+    const r = await this.publisher.operation(SEND, { roomId: this.roomId, body, clientMessageId });
+    if (r.errors?.length || !r.data) throw new Error(JSON.stringify(r.errors ?? r).slice(0, 300));
+  }
+
+  private growState(size: number): void {
+    const probe = new Uint8Array(size);
+    probe.set(this.probeSeen);
+    const seq = new Float64Array(size);
+    seq.set(this.lastSeq);
+    this.probeSeen = probe;
+    this.lastSeq = seq;
+  }
+
+  private noteSubError(reason: string): void {
+    this.subErrors++;
+    this.firstSubError ??= reason;
+  }
+
+  /** The hot path: no JSON.parse, a regex for seq and string slicing for the body. */
+  private onDelivery(i: number, text: string): void {
+    const at = nowMs();
+    const m = SEQ_RE.exec(text);
+    if (m) {
+      const seq = Number(m[1]);
+      if (seq <= this.lastSeq[i]!) this.seqViolations++;
+      this.lastSeq[i] = seq;
+    }
+    const b = text.indexOf('bench|');
+    if (b < 0) {
+      if (!this.probeSeen[i] && text.includes(`probe|${this.run}|`)) {
+        this.probeSeen[i] = 1;
+        this.live++;
+      }
+      return;
+    }
+    const phase = this.phase;
+    if (!phase) return;
+    const parts = text.slice(b, text.indexOf('"', b)).split('|');
+    if (parts[1] !== phase.tag) return;
+    const k = Number(parts[2]);
+    const sentAt = Number(parts[3]);
+    if (!(k >= 0 && k < phase.total)) return;
+    const cell = i * phase.total + k;
+    if (phase.seen[cell]) {
+      phase.duplicates++;
+      return;
+    }
+    phase.seen[cell] = 1;
+    if (k < phase.lastK[i]!) phase.outOfOrder++;
+    phase.lastK[i] = k;
+    phase.delivered++;
+    if (at <= phase.windowEnd) phase.deliveredInWindow++;
+    phase.lastDeliveryAt = at;
+    phase.hist.record(at - sentAt);
+  }
+}

@@ -1,0 +1,99 @@
+/** What every scenario gets from run.ts, and the start-server-plus-load-client wrapper they share. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLoadClient, type LoadClient } from '../loadProcess.js';
+import { startServer, type ServerHandle, type ServerKind } from '../serverProcess.js';
+import type { Row } from '../table.js';
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Which servers to measure; `bare` alone works before src/main.ts exists. */
+  kinds: ServerKind[];
+  eventStore: string;
+  /** Checkout whose src/main.ts is started as the roomlog server. */
+  serverRoot: string;
+  senders: number[];
+  throughputRooms: number;
+  throughputMs: number;
+  throughputMaxMessages: number;
+  fanoutSubscribers: number;
+  fanoutRate: number;
+  fanoutMs: number;
+  saturatedRate: number;
+  saturatedMs: number;
+  memoryConnections: number;
+  memorySettleMs: number;
+  replayEvents: number;
+  replayEventsPerRoom: number;
+}
+
+export function configFor(quick: boolean): Omit<BenchConfig, 'kinds' | 'eventStore' | 'serverRoot'> {
+  return quick
+    ? {
+        quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 1_500, throughputMaxMessages: 20_000,
+        fanoutSubscribers: 200, fanoutRate: 20, fanoutMs: 3_000, saturatedRate: 100, saturatedMs: 2_000,
+        memoryConnections: 500, memorySettleMs: 1_500, replayEvents: 20_000, replayEventsPerRoom: 2_000,
+      }
+    : {
+        quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 5_000, throughputMaxMessages: 100_000,
+        fanoutSubscribers: 1_000, fanoutRate: 20, fanoutMs: 10_000, saturatedRate: 100, saturatedMs: 5_000,
+        memoryConnections: 5_000, memorySettleMs: 3_000, replayEvents: 200_000, replayEventsPerRoom: 2_000,
+      };
+}
+
+export interface ScenarioContext {
+  cfg: BenchConfig;
+  /** A fresh temporary directory under the run's own temp root (removed at the end). */
+  tmpDir(label: string): string;
+  /** Free-text findings printed under the table (errors, server misbehaviour, evidence). */
+  notes: string[];
+  log(msg: string): void;
+}
+
+export type Scenario = (ctx: ScenarioContext) => Promise<Row[]>;
+
+export function makeTmpRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'roomlog-bench-'));
+}
+
+export function serverEnv(ctx: ScenarioContext, kind: ServerKind): Record<string, string> {
+  return kind === 'roomlog' ? { EVENT_STORE: ctx.cfg.eventStore } : {};
+}
+
+/**
+ * Starts `kind` on a fresh DATA_DIR plus a fresh load client, runs `fn`, and always stops both.
+ * A failure is turned into a note and `undefined`, so one broken server does not hide the other's figures.
+ */
+export async function withServer<T>(
+  ctx: ScenarioContext,
+  kind: ServerKind,
+  label: string,
+  fn: (server: ServerHandle, load: LoadClient) => Promise<T>,
+): Promise<T | undefined> {
+  let server: ServerHandle | undefined;
+  let load: LoadClient | undefined;
+  try {
+    server = await startServer(kind, { dataDir: ctx.tmpDir(`${label}-${kind}`), env: serverEnv(ctx, kind), serverRoot: ctx.cfg.serverRoot });
+    ctx.log(`${label}: ${kind} listening at ${server.url} (pid ${server.pid})`);
+    load = startLoadClient();
+    return await fn(server, load);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    ctx.notes.push(`${label} / ${kind}: FAILED: ${msg.split('\n').slice(0, 12).join('\n    ')}`);
+    if (server) ctx.notes.push(`  last server output:\n    ${server.output.slice(-8).join('\n    ')}`);
+    ctx.log(`${label}: ${kind} failed: ${msg.split('\n')[0]}`);
+    return undefined;
+  } finally {
+    await load?.stop();
+    await server?.stop();
+  }
+}
+
+/** Looks for server log lines that suggest trouble (pino level ≥ 50, or the words error/warn). */
+export function troubleLines(server: ServerHandle, max = 5): string[] {
+  return server.output
+    .filter((l) => /"level":\s*(5\d|60)/.test(l) || /\b(error|Error|unhandled|overflow)\b/.test(l))
+    .slice(-max)
+    .map((l) => (l.length > 400 ? `${l.slice(0, 400)}…` : l));
+}

@@ -1,0 +1,89 @@
+/** Starts a server under test (roomlog's src/main.ts, or the bare ws baseline) as a child process. */
+import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { spawnNode, stopChild } from './processes.js';
+
+export type ServerKind = 'roomlog' | 'bare';
+
+export interface ServerHandle {
+  kind: ServerKind;
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn until the `listening on` line. */
+  startupMs: number;
+  /** The last lines the process printed (stdout and stderr), newest last. */
+  output: string[];
+  rssKb(): number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  /** Checkout whose src/main.ts is the roomlog server (default: this one). */
+  serverRoot?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+const LISTENING = /listening on (http:\/\/[\w.:[\]-]+:\d+)/;
+const KEEP_LINES = 400;
+
+export const SCRIPTS: Record<ServerKind, string> = { roomlog: 'src/main.ts', bare: 'test/bench/bareWsServer.ts' };
+
+export function readRssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+}
+
+function collectLines(child: ChildProcess, output: string[], onLine: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop() ?? '';
+      for (const line of parts) {
+        output.push(line);
+        if (output.length > KEEP_LINES) output.shift();
+        onLine(line);
+      }
+    });
+  }
+}
+
+export function startServer(kind: ServerKind, opts: StartOptions): Promise<ServerHandle> {
+  const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, RATE_LIMIT_MESSAGES: '0', ...opts.env };
+  const spawnedAt = performance.now();
+  const child = spawnNode(SCRIPTS[kind], { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: kind === 'roomlog' ? opts.serverRoot : undefined });
+  const output: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stopChild(child, 1_000);
+      reject(new Error(`${kind} did not print "listening on" within ${opts.timeoutMs ?? 60_000} ms:\n${output.slice(-20).join('\n')}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} exited (${code ?? signal}) before listening:\n${output.slice(-30).join('\n')}`));
+    });
+    collectLines(child, output, (line) => {
+      const m = LISTENING.exec(line);
+      if (!m) return;
+      clearTimeout(timer);
+      const startupMs = performance.now() - spawnedAt;
+      const pid = child.pid!;
+      resolve({
+        kind,
+        url: m[1]!,
+        pid,
+        startupMs,
+        output,
+        rssKb: () => readRssKb(pid),
+        stop: () => {
+          child.stdin?.end();
+          return stopChild(child);
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import { createMemoryEventStore } from '../../src/eventStore/memoryEventStore.js';
+import { eventStoreContract } from './eventStore.contract.js';
+
+eventStoreContract('memory', async () => ({
+  store: createMemoryEventStore(),
+  cleanup: async () => undefined,
+}));

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// Three tiers, picked by file name (STYLE.md): unit tests are pure and fast; int tests touch
+// real adapters (SQLite files, a redis-server child); e2e tests start real server processes.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/**/*.unit.test.ts'] } },
+      { test: { name: 'int', include: ['test/**/*.int.test.ts'], testTimeout: 30_000 } },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Each e2e file starts its own server processes; two cores, so run files one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
