@@ -8,10 +8,21 @@ export function createMetrics(nodeId: string) {
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  const deliveries = { count: 0 };
+  new Counter({
+    name: 'chat_deliveries_total',
+    help: 'Room events delivered to subscribers on this node',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(deliveries.count);
+    },
+  });
   return {
     registry,
     eventsAppended: counter('chat_events_appended_total', 'Room events appended to the log by this node', ['type']),
-    deliveries: counter('chat_deliveries_total', 'Room events delivered to subscribers on this node'),
+    /** Counted in a plain number on the hot path and copied into the metric at scrape time. */
+    deliveries,
     publishFailures: counter('chat_publish_failures_total', 'Broker publishes that failed (repaired from the log)'),
     repairedEvents: counter('chat_repaired_events_total', 'Events a room feed read from the log because the broker did not bring them'),
     slowConsumers: counter('chat_slow_consumer_disconnects_total', 'Subscriptions ended because the client read too slowly'),

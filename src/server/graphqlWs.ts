@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { bearerToken, type Sessions } from '../auth/sessions.js';
 import type { UserRef } from '../domain/events.js';
-import { ChatError, badInput } from '../errors.js';
+import { badInput } from '../errors.js';
 import type { Subscriptions } from '../fanout/subscriptions.js';
 import type { Metrics } from '../metrics.js';
 import type { GraphQLContext } from '../../schema/builder.js';
@@ -157,13 +157,13 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
       group,
       limits.slowConsumer,
       () => metrics.slowConsumers.inc(),
-      () => metrics.deliveries.inc(),
+      () => void metrics.deliveries.count++,
     );
     try {
       sink.onReturn = await subscriptions.roomEvents(contextValue.viewer, String(fieldArgs.roomId), fieldArgs.afterSeq, contextValue.connectionId, sink);
     } catch (error) {
       await sink.return();
-      throw error instanceof ChatError ? error : error;
+      throw error;
     }
     return sink;
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --only throughput,fanout,memory,replay] [--quick] [--servers roomlog,bare]
- *                [--store sqlite|memory] [--server-root <checkout>] [--json out.json]`
+ *                [--store sqlite|memory] [--server-root <checkout>] [--rooms <n>] [--json out.json]`
  *
  * One roomlog node against a bare `ws` broadcast server, each in its own child process, driven by
  * one load-client child process. Prints one table (figure, baseline, ratio, target, PASS/MISS)
@@ -33,13 +33,14 @@ function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
       servers: { type: 'string', default: 'roomlog,bare' },
       store: { type: 'string', default: 'sqlite' },
       'server-root': { type: 'string', default: repoRoot },
+      rooms: { type: 'string', default: '1' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('npm run bench -- [--only throughput|fanout|memory|replay (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--json file]');
+    console.log('npm run bench -- [--only throughput|fanout|memory|replay (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
     process.exit(0);
   }
   const only = (values.only ?? Object.keys(SCENARIOS)).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -47,7 +48,9 @@ function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
   const kinds = values.servers.split(',').map((s) => s.trim()) as ServerKind[];
   if (kinds.some((k) => k !== 'roomlog' && k !== 'bare')) throw new Error('--servers takes roomlog and/or bare');
-  return { cfg: { ...configFor(values.quick), kinds, eventStore: values.store, serverRoot: resolve(values['server-root']) }, only, json: values.json };
+  const throughputRooms = Number(values.rooms);
+  if (!Number.isInteger(throughputRooms) || throughputRooms < 1) throw new Error('--rooms takes a whole number ≥ 1');
+  return { cfg: { ...configFor(values.quick), throughputRooms, kinds, eventStore: values.store, serverRoot: resolve(values['server-root']) }, only, json: values.json };
 }
 
 function log(msg: string): void {
