@@ -17,6 +17,8 @@ export interface RoomHubOptions {
   broker: Broker;
   /** How often each followed room's head seq is compared with what was delivered. */
   headCheckIntervalMs?: number;
+  /** How long a room feed waits for the broker subscription before relying on the log alone. */
+  brokerWaitMs?: number;
   /** Events per log read during catch-up and gap repair. */
   pageSize?: number;
   onError?: (error: unknown, roomId: string) => void;
@@ -83,6 +85,8 @@ class RoomFeed {
   /** A head seq seen in the log that has not been delivered yet. */
   private knownHead = 0;
   private pumping = false;
+  /** Set once the head is known; before that, live events only wait in `pending`. */
+  private running = false;
   private refs = 0;
   private closed = false;
   private readonly started: Promise<void>;
@@ -101,11 +105,20 @@ class RoomFeed {
   }
 
   private async start(): Promise<void> {
-    this.unsubscribe = await this.options.broker.subscribe(roomChannel(this.roomId), (message) =>
-      this.onLive(message as RoomEvent),
+    const subscribed = this.options.broker.subscribe(roomChannel(this.roomId), (message) => this.onLive(message as RoomEvent));
+    subscribed.then(
+      (unsubscribe) => {
+        if (this.closed) void unsubscribe();
+        else this.unsubscribe = unsubscribe;
+      },
+      (error) => this.options.onError?.(error, this.roomId),
     );
+    // Live first, then read the head. If the broker is slow or away, go on without it after a
+    // while: the head check then keeps the room complete and in order from the log, only slower.
+    await Promise.race([subscribed.catch(() => {}), sleep(this.options.brokerWaitMs ?? 2_000)]);
     this.cursor = await this.options.store.streamRevision(this.stream);
     if (this.closed) return;
+    this.running = true;
     this.headTimer = setInterval(() => this.checkHead(), this.options.headCheckIntervalMs ?? 1_000);
     this.headTimer.unref();
     this.pump();
@@ -158,7 +171,11 @@ class RoomFeed {
   private onLive(event: RoomEvent): void {
     if (this.closed || event.seq <= this.cursor) return;
     this.pending.set(event.seq, event);
-    this.pump();
+    if (!this.running) return;
+    // Handing out what is contiguous is always safe, even while a gap read is in flight: the
+    // cursor moves synchronously and the read's results at or below it are dropped.
+    this.dispatchContiguous();
+    if (this.pending.size > 0) this.pump();
   }
 
   checkHead(): void {
@@ -173,23 +190,31 @@ class RoomFeed {
     );
   }
 
-  /** Hands out everything contiguous after the cursor, reading gaps from the log. One at a time. */
+  /** Reads gaps from the log until everything known is handed out. One reader at a time. */
   private pump(): void {
-    if (this.pumping || this.unsubscribe === null) return;
+    if (this.pumping || !this.running) return;
     this.pumping = true;
-    this.drain()
-      .catch((error) => this.options.onError?.(error, this.roomId))
-      .finally(() => {
+    this.drain().then(
+      (stalled) => {
         this.pumping = false;
-      });
+        // Something may have arrived between drain's last look and now; the log had what we
+        // asked for (not stalled), so look again rather than wait for the next head check.
+        if (!stalled && (this.pending.size > 0 || this.knownHead > this.cursor)) this.pump();
+      },
+      (error) => {
+        this.pumping = false;
+        this.options.onError?.(error, this.roomId);
+      },
+    );
   }
 
-  private async drain(): Promise<void> {
+  /** Resolves true when it stopped because the log did not have the events yet. */
+  private async drain(): Promise<boolean> {
     for (;;) {
       this.dispatchContiguous();
       let target = this.knownHead;
       for (const seq of this.pending.keys()) target = Math.max(target, seq - 1);
-      if (this.closed || target <= this.cursor) return;
+      if (this.closed || target <= this.cursor) return false;
       const limit = Math.min(target - this.cursor, this.options.pageSize ?? 500);
       const page = await this.options.store.readStream(this.stream, { fromRevision: this.cursor + 1, limit });
       let repaired = 0;
@@ -202,7 +227,7 @@ class RoomFeed {
       }
       if (repaired > 0) this.options.onRepaired?.(this.roomId, repaired);
       // The log does not have it yet (a reader on a lagging replica): the head check retries later.
-      if (page.length === 0) return;
+      if (page.length === 0) return true;
     }
   }
 
@@ -232,6 +257,10 @@ class RoomFeed {
     this.onClosed();
     if (this.headTimer) clearInterval(this.headTimer);
     await this.started.catch(() => {});
-    await this.unsubscribe?.();
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    await unsubscribe?.();
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,77 @@
+import { once } from 'node:events';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Redis } from 'ioredis';
+import type { Broker } from './broker.js';
+
+export interface RedisBrokerOptions {
+  url: string;
+  /** Prepended to every channel, so several clusters (or tests) can share one Redis. */
+  prefix?: string;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Redis pub/sub between nodes (graphql-redis-subscriptions over ioredis): one channel per room,
+ * subscribed only while this node has a local subscriber of it. AT MOST ONCE, like Redis pub/sub
+ * itself: what is published while a node is disconnected never reaches it (the room hub repairs
+ * that from the log by seq, and `onReconnect` tells it when to look).
+ *
+ * The publisher does not queue commands while Redis is away (`enableOfflineQueue: false`): a
+ * publish then fails at once instead of piling up in memory, and the send that caused it still
+ * succeeds, because the event is already durable in the log.
+ */
+export function createRedisBroker(options: RedisBrokerOptions): Broker {
+  const prefix = options.prefix ?? '';
+  const onError = options.onError ?? (() => {});
+  const publisher = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  // The subscriber keeps its offline queue: a SUBSCRIBE issued while Redis is away is sent when it
+  // comes back, and ioredis re-subscribes every channel after a reconnect.
+  const subscriber = new Redis(options.url, { maxRetriesPerRequest: null, autoResubscribe: true });
+  publisher.on('error', onError);
+  subscriber.on('error', onError);
+  const pubsub = new RedisPubSub({ publisher, subscriber });
+
+  const reconnectListeners: Array<() => void> = [];
+  let everReady = false;
+  subscriber.on('ready', () => {
+    if (everReady) for (const listener of reconnectListeners) listener();
+    everReady = true;
+  });
+
+  return {
+    async publish(channel, message) {
+      await pubsub.publish(prefix + channel, message);
+    },
+    async subscribe(channel, onMessage) {
+      const id = await pubsub.subscribe(prefix + channel, onMessage);
+      let done = false;
+      return async () => {
+        if (done) return;
+        done = true;
+        try {
+          pubsub.unsubscribe(id);
+        } catch (error) {
+          // graphql-redis-subscriptions #225: an unsubscribe racing a resubscribe can throw
+          // "There is no subscription of id"; the subscription is gone either way.
+          onError(error);
+        }
+      };
+    },
+    onReconnect(listener) {
+      reconnectListeners.push(listener);
+    },
+    async ping() {
+      try {
+        // Right after start (or a reconnect) the publisher may still be connecting: give it a moment.
+        if (publisher.status !== 'ready') await once(publisher, 'ready', { signal: AbortSignal.timeout(1_000) });
+        return (await publisher.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
