@@ -4,6 +4,7 @@ import type { Envelope, LoadReply, LoadRequest } from './load/protocol.js';
 import { spawnNode, stopChild } from './processes.js';
 
 export interface LoadClient {
+  pid: number;
   call<T>(req: LoadRequest, timeoutMs: number): Promise<T>;
   stop(): Promise<void>;
 }
@@ -23,6 +24,7 @@ export function startLoadClient(): LoadClient {
     waiting.clear();
   });
   return {
+    pid: child.pid!,
     call<T>(req: LoadRequest, timeoutMs: number): Promise<T> {
       const reqId = nextReq++;
       return new Promise<T>((resolve, reject) => {

@@ -32,6 +32,8 @@ const START_AFTER = [0, 40, 90, 140, 190];
 
 interface Subscriber {
   afterSeq: number;
+  /** Sends acknowledged when it subscribed: below the total means it joined mid-stream. */
+  acknowledgedAtStart: number;
   client: Client;
   events: Collected<RoomEventInfo>;
 }
@@ -67,7 +69,7 @@ describe.each(['sqlite', 'memory'])('the seam between catch-up and live (EVENT_S
           const afterSeq = log.at(-1)!.seq;
           const client = wsClient(node.wsUrl, reader.token);
           clients.push(client);
-          return { afterSeq, client, events: collectRoomEvents(client, room.id, afterSeq) };
+          return { afterSeq, acknowledgedAtStart: acknowledged, client, events: collectRoomEvents(client, room.id, afterSeq) };
         }),
       );
 
@@ -78,12 +80,15 @@ describe.each(['sqlite', 'memory'])('the seam between catch-up and live (EVENT_S
         clients.push(first);
         const before = collectRoomEvents(first, room.id, 0);
         await before.waitFor((items) => items.length >= 60, 30_000, 'reconnecting client, first connection');
+        // What this client has seen is what it resumes from; whatever is still in flight on the
+        // dropped connection is, from its point of view, lost.
+        const seen = [...before.items];
         await first.dispose();
-        const lastSeen = before.items.at(-1)!.seq;
+        const lastSeen = seen.at(-1)!.seq;
         await sleep(50);
         const second = wsClient(node.wsUrl, reader.token);
         clients.push(second);
-        return { before: [...before.items], lastSeen, after: collectRoomEvents(second, room.id, lastSeen) };
+        return { before: seen, lastSeen, after: collectRoomEvents(second, room.id, lastSeen) };
       })();
 
       await sending;
@@ -95,6 +100,7 @@ describe.each(['sqlite', 'memory'])('the seam between catch-up and live (EVENT_S
       // The subscribers really did start at different points of the stream.
       const starts = subscribers.map((s) => s.afterSeq);
       expect(new Set(starts).size).toBeGreaterThanOrEqual(4);
+      expect(subscribers.filter((s) => s.acknowledgedAtStart < SENDERS * PER_SENDER).length, 'subscribed while sends were in flight').toBeGreaterThanOrEqual(3);
 
       for (const [i, sub] of subscribers.entries()) {
         await sub.events.waitFor((items) => (items.at(-1)?.seq ?? sub.afterSeq) >= head, 30_000, `subscriber ${i} reaches head ${head}`);

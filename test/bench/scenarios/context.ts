@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLoadClient, type LoadClient } from '../loadProcess.js';
 import { startServer, type ServerHandle, type ServerKind } from '../serverProcess.js';
+import { sampleCpu, usageSince, waitForQuiet } from '../cpuMonitor.js';
 import type { Row } from '../table.js';
 
 export interface BenchConfig {
@@ -26,6 +27,8 @@ export interface BenchConfig {
   memorySettleMs: number;
   replayEvents: number;
   replayEventsPerRoom: number;
+  /** Before each measured step, wait at most this long for other processes to go quiet. */
+  quietWaitMs: number;
 }
 
 export function configFor(quick: boolean): Omit<BenchConfig, 'kinds' | 'eventStore' | 'serverRoot'> {
@@ -33,12 +36,12 @@ export function configFor(quick: boolean): Omit<BenchConfig, 'kinds' | 'eventSto
     ? {
         quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 1_500, throughputMaxMessages: 20_000,
         fanoutSubscribers: 200, fanoutRate: 20, fanoutMs: 3_000, saturatedRate: 100, saturatedMs: 2_000,
-        memoryConnections: 500, memorySettleMs: 1_500, replayEvents: 20_000, replayEventsPerRoom: 2_000,
+        memoryConnections: 500, memorySettleMs: 1_500, replayEvents: 20_000, replayEventsPerRoom: 2_000, quietWaitMs: 3_000,
       }
     : {
         quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 5_000, throughputMaxMessages: 100_000,
         fanoutSubscribers: 1_000, fanoutRate: 20, fanoutMs: 10_000, saturatedRate: 100, saturatedMs: 5_000,
-        memoryConnections: 5_000, memorySettleMs: 3_000, replayEvents: 200_000, replayEventsPerRoom: 2_000,
+        memoryConnections: 5_000, memorySettleMs: 3_000, replayEvents: 200_000, replayEventsPerRoom: 2_000, quietWaitMs: 30_000,
       };
 }
 
@@ -88,6 +91,28 @@ export async function withServer<T>(
     await load?.stop();
     await server?.stop();
   }
+}
+
+const fmtS = (ms: number): string => `${(ms / 1000).toFixed(0)} s`;
+
+/** Cores used by other processes above which a figure is flagged as disturbed. */
+const OTHER_CPU_LIMIT = 0.3;
+
+/**
+ * Runs one measured step and notes how much CPU the server, the load client and everything else
+ * used meanwhile; warns when other processes took a noticeable share of the two cores.
+ */
+export async function withCpu<T>(ctx: ScenarioContext, label: string, server: ServerHandle, load: LoadClient, fn: () => Promise<T>): Promise<T> {
+  const quiet = await waitForQuiet([server.pid, load.pid], OTHER_CPU_LIMIT, ctx.cfg.quietWaitMs);
+  if (quiet.other >= OTHER_CPU_LIMIT) ctx.log(`${label}: other processes still use ${quiet.other.toFixed(2)} cores after ${fmtS(quiet.waitedMs)}; measuring anyway`);
+  else if (quiet.waitedMs > 1_500) ctx.log(`${label}: waited ${fmtS(quiet.waitedMs)} for other processes to quieten`);
+  const start = sampleCpu([server.pid, load.pid]);
+  const result = await fn();
+  const u = usageSince(start);
+  const line = `CPU cores: server ${u.byPid.get(server.pid)!.toFixed(2)}, load client ${u.byPid.get(load.pid)!.toFixed(2)}, other processes ${u.other.toFixed(2)}`;
+  ctx.log(`${label}: ${line}`);
+  ctx.notes.push(`${label}: ${line}${u.other > OTHER_CPU_LIMIT ? ' — WARNING: other processes were busy, this figure is disturbed' : ''}`);
+  return result;
 }
 
 /** Looks for server log lines that suggest trouble (pino level ≥ 50, or the words error/warn). */

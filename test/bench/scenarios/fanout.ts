@@ -3,7 +3,7 @@ import type { LoadClient } from '../loadProcess.js';
 import type { OpenSubscribersResult, PublishResult } from '../load/protocol.js';
 import type { ServerHandle, ServerKind } from '../serverProcess.js';
 import { fmt, ratio, verdict, type Row } from '../table.js';
-import { troubleLines, withServer, type Scenario, type ScenarioContext } from './context.js';
+import { troubleLines, withCpu, withServer, type Scenario, type ScenarioContext } from './context.js';
 
 interface FanoutRun {
   open: OpenSubscribersResult;
@@ -22,7 +22,9 @@ async function runOne(ctx: ScenarioContext, kind: ServerKind, server: ServerHand
     ctx.notes.push(`fanout / ${kind}: ${open.failed} subscribers failed to open, ${open.opened - open.live} never saw a probe; first error: ${open.firstError ?? '—'}`);
   }
   const phase = async (name: string, rate: number, ms: number): Promise<PublishResult> => {
-    const r = await load.call<PublishResult>({ cmd: 'publish', phase: name, ratePerSecond: rate, durationMs: ms, drainMs: 10_000 }, ms + 60_000);
+    const r = await withCpu(ctx, `fanout / ${kind} / ${name}`, server, load, () =>
+      load.call<PublishResult>({ cmd: 'publish', phase: name, ratePerSecond: rate, durationMs: ms, drainMs: 10_000 }, ms + 60_000),
+    );
     ctx.log(`fanout: ${kind} @${rate} msg/s: ${fmt(r.deliveriesPerSecond)} deliveries/s, p50 ${fmt(r.latency.p50, 1)} ms, p99 ${fmt(r.latency.p99, 1)} ms, lost ${r.lost}, dup ${r.duplicates}, seq violations ${r.seqViolations}`);
     if (r.publishErrors) ctx.notes.push(`fanout / ${kind} / ${name}: ${r.publishErrors} publishes failed; first: ${r.firstError}`);
     if (r.lost || r.duplicates || r.outOfOrder || r.seqViolations || r.subscriberErrors) {

@@ -2,7 +2,7 @@
 import type { ThroughputRequest, ThroughputResult } from '../load/protocol.js';
 import type { ServerKind } from '../serverProcess.js';
 import { fmt, ratio, verdict, type Row } from '../table.js';
-import { troubleLines, withServer, type Scenario } from './context.js';
+import { troubleLines, withCpu, withServer, type Scenario } from './context.js';
 
 const TARGET_SENDS = 5_000;
 
@@ -20,7 +20,7 @@ export const throughputScenario: Scenario = async (ctx) => {
           durationMs: cfg.throughputMs,
           maxMessages: cfg.throughputMaxMessages,
         };
-        const r = await load.call<ThroughputResult>(req, cfg.throughputMs + 120_000);
+        const r = await withCpu(ctx, `throughput / ${kind} / ${senders} senders`, server, load, () => load.call<ThroughputResult>(req, cfg.throughputMs + 120_000));
         results[kind].set(senders, r);
         ctx.log(`throughput: ${kind} ${senders} senders: ${fmt(r.perSecond)} sends/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms, ${r.errors} errors`);
         if (r.errors) ctx.notes.push(`throughput / ${kind} / ${senders} senders: ${r.errors} failed sends; first: ${r.firstError}`);

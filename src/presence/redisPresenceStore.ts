@@ -1,0 +1,136 @@
+import type { Redis } from 'ioredis';
+import type { UserRef } from '../domain/events.js';
+import type { PresenceView } from '../../projections/presence.js';
+import type { PresenceStore } from './presenceStore.js';
+
+export interface RedisPresenceOptions {
+  redis: Redis;
+  prefix: string;
+  nodeId: string;
+  /** How often this node proves it is alive. */
+  heartbeatMs?: number;
+  /** A node whose heartbeat is older than this is dead and its users go offline. */
+  nodeTtlMs?: number;
+  typingTtlMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Presence shared by every node through Redis.
+ *
+ * - online: per room a hash `node|connection → user`, and per node the set of rooms it has
+ *   entries in. Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
+ *   Every node also reaps: a node listed in `nodes` whose key has expired is dead, so its entries
+ *   are removed and a change is announced for each of its rooms — users of a `kill -9`ed node go
+ *   offline for everyone within about nodeTtlMs + heartbeatMs.
+ * - typing: per room a sorted set `user id → lapse time`; reads ignore lapsed entries, and the
+ *   node that set the flag announces the lapse.
+ */
+export function createRedisPresenceStore(options: RedisPresenceOptions): PresenceStore {
+  const { redis, prefix, nodeId, heartbeatMs = 2_000, nodeTtlMs = 6_000, typingTtlMs = 5_000 } = options;
+  const onError = options.onError ?? (() => {});
+  const listeners: Array<(roomId: string) => void> = [];
+  const changed = (roomId: string) => listeners.forEach((listener) => listener(roomId));
+  const key = {
+    nodes: `${prefix}presence:nodes`,
+    node: (id: string) => `${prefix}presence:node:${id}`,
+    nodeRooms: (id: string) => `${prefix}presence:node:${id}:rooms`,
+    online: (roomId: string) => `${prefix}presence:room:${roomId}:online`,
+    typing: (roomId: string) => `${prefix}presence:room:${roomId}:typing`,
+    users: (roomId: string) => `${prefix}presence:room:${roomId}:users`,
+  };
+  const typingTimers = new Set<NodeJS.Timeout>();
+
+  async function heartbeat(): Promise<void> {
+    await redis.multi().set(key.node(nodeId), String(Date.now()), 'PX', nodeTtlMs).sadd(key.nodes, nodeId).exec();
+  }
+
+  /** Takes every user of a node offline and forgets the node. Idempotent: any node may run it. */
+  async function removeNode(id: string): Promise<void> {
+    const rooms = await redis.smembers(key.nodeRooms(id));
+    for (const roomId of rooms) {
+      const fields = (await redis.hkeys(key.online(roomId))).filter((field) => field.startsWith(`${id}|`));
+      if (fields.length > 0) await redis.hdel(key.online(roomId), ...fields);
+      changed(roomId);
+    }
+    await redis.multi().del(key.nodeRooms(id)).srem(key.nodes, id).exec();
+  }
+
+  async function reap(): Promise<void> {
+    for (const other of await redis.smembers(key.nodes)) {
+      if (other !== nodeId && !(await redis.exists(key.node(other)))) await removeNode(other);
+    }
+  }
+
+  const beat = () => heartbeat().then(reap).catch(onError);
+  // A node restarted under the same NODE_ID before its TTL ran out: what it had is stale.
+  void removeNode(nodeId).then(beat, onError);
+  const timer = setInterval(beat, heartbeatMs);
+  timer.unref();
+
+  return {
+    async connect(roomId, user, connectionId) {
+      await redis
+        .multi()
+        .hset(key.online(roomId), `${nodeId}|${connectionId}`, JSON.stringify(user))
+        .sadd(key.nodeRooms(nodeId), roomId)
+        .exec();
+      changed(roomId);
+    },
+    async disconnect(roomId, userId, connectionId) {
+      await redis.hdel(key.online(roomId), `${nodeId}|${connectionId}`);
+      changed(roomId);
+    },
+    async setTyping(roomId, user, typing) {
+      if (typing) {
+        await redis
+          .multi()
+          .zadd(key.typing(roomId), Date.now() + typingTtlMs, user.id)
+          .hset(key.users(roomId), user.id, JSON.stringify(user))
+          .pexpire(key.users(roomId), typingTtlMs * 4)
+          .pexpire(key.typing(roomId), typingTtlMs * 4)
+          .exec();
+        const lapse = setTimeout(() => {
+          typingTimers.delete(lapse);
+          changed(roomId);
+        }, typingTtlMs + 50);
+        lapse.unref();
+        typingTimers.add(lapse);
+      } else {
+        const removed = await redis.zrem(key.typing(roomId), user.id);
+        if (removed === 0) return;
+      }
+      changed(roomId);
+    },
+    async snapshot(roomId): Promise<PresenceView> {
+      const now = Date.now();
+      const [online, typingIds, users] = await Promise.all([
+        redis.hvals(key.online(roomId)),
+        redis.zrangebyscore(key.typing(roomId), now, '+inf'),
+        redis.hgetall(key.users(roomId)),
+      ]);
+      const byId = new Map<string, UserRef>();
+      for (const json of online) {
+        const user = JSON.parse(json) as UserRef;
+        byId.set(user.id, user);
+      }
+      // Typing shows only for users who are online, as in the memory store.
+      const typing = typingIds.filter((id) => byId.has(id) && users[id]).map((id) => JSON.parse(users[id]!) as UserRef);
+      return { roomId, count: byId.size, online: [...byId.values()], typing };
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      clearInterval(timer);
+      for (const lapse of typingTimers) clearTimeout(lapse);
+      // Leaving cleanly: take this node's users offline now rather than after the TTL.
+      try {
+        await redis.del(key.node(nodeId));
+        await removeNode(nodeId);
+      } catch (error) {
+        onError(error);
+      }
+    },
+  };
+}

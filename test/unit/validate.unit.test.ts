@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import * as validate from '../../src/chat/validate.js';
+import { ChatError, type ChatErrorCode } from '../../src/errors.js';
+
+function expectChatError(when: () => unknown, code: ChatErrorCode, message?: RegExp): void {
+  let thrown: unknown;
+  try {
+    when();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ChatError);
+  expect((thrown as ChatError).code).toBe(code);
+  if (message) expect((thrown as ChatError).message).toMatch(message);
+}
+
+describe('messageBody', () => {
+  it('accepts ordinary text, as given (not trimmed)', () => {
+    expect(validate.messageBody('  hello  ', 100)).toBe('  hello  ');
+  });
+
+  it('accepts tab and newline', () => {
+    expect(validate.messageBody('line 1\n\tline 2\n', 100)).toBe('line 1\n\tline 2\n');
+  });
+
+  it.each(['', ' ', '\n\t  ', '\u00a0'])('refuses a blank body %j: BAD_USER_INPUT', (body) => {
+    expectChatError(() => validate.messageBody(body, 100), 'BAD_USER_INPUT');
+  });
+
+  it.each(['\u0000', 'a\u0007b', 'esc \u001b[31m', 'del \u007f', 'vt \u000b', 'ff \u000c'])(
+    'refuses control characters in %j: BAD_USER_INPUT',
+    (body) => {
+      expectChatError(() => validate.messageBody(body, 100), 'BAD_USER_INPUT', /control/);
+    },
+  );
+
+  it('at the limit: accepted; one more: PAYLOAD_TOO_LARGE naming both lengths', () => {
+    expect(validate.messageBody('x'.repeat(10), 10)).toHaveLength(10);
+    expectChatError(() => validate.messageBody('x'.repeat(11), 10), 'PAYLOAD_TOO_LARGE', /11.*10/);
+  });
+
+  it('counts code points: an emoji (two UTF-16 units) counts as one', () => {
+    const emoji = '😀';
+    expect(emoji.length).toBe(2);
+    expect(validate.messageBody(emoji.repeat(10), 10)).toBe(emoji.repeat(10));
+    expectChatError(() => validate.messageBody(emoji.repeat(11), 10), 'PAYLOAD_TOO_LARGE', /11/);
+    expect(validate.messageBody(`${'a'.repeat(9)}${emoji}`, 10)).toHaveLength(11);
+  });
+});
+
+describe('displayName', () => {
+  it('returns the name trimmed', () => {
+    expect(validate.displayName('  Alice  ', 'name', 100)).toBe('Alice');
+  });
+
+  it.each(['', '   ', '\n\t'])('refuses an empty or blank name %j, naming what it is', (name) => {
+    expectChatError(() => validate.displayName(name, 'room name', 100), 'BAD_USER_INPUT', /room name/);
+  });
+
+  it.each(['Al\nice', 'Al\tice', 'Al\u0000ice', 'Al\u007fice'])('refuses control characters inside %j', (name) => {
+    expectChatError(() => validate.displayName(name, 'name', 100), 'BAD_USER_INPUT', /control/);
+  });
+
+  it('counts code points after trimming; too long is BAD_USER_INPUT (not PAYLOAD_TOO_LARGE)', () => {
+    expect(validate.displayName(` ${'é'.repeat(5)} `, 'name', 5)).toBe('é'.repeat(5));
+    expect(validate.displayName('🦊'.repeat(5), 'name', 5)).toBe('🦊'.repeat(5));
+    expectChatError(() => validate.displayName('🦊'.repeat(6), 'name', 5), 'BAD_USER_INPUT', /longer than 5/);
+  });
+});
+
+describe('password', () => {
+  it('absent means a public room', () => {
+    expect(validate.password(null)).toBeNull();
+    expect(validate.password(undefined)).toBeNull();
+  });
+
+  it('the empty string is refused (leave it out instead)', () => {
+    expectChatError(() => validate.password(''), 'BAD_USER_INPUT');
+  });
+
+  it('up to 200 characters accepted as given; more refused', () => {
+    expect(validate.password(' s3cret ')).toBe(' s3cret ');
+    expect(validate.password('p'.repeat(200))).toHaveLength(200);
+    expectChatError(() => validate.password('p'.repeat(201)), 'BAD_USER_INPUT');
+  });
+});
+
+describe('clientMessageId and id', () => {
+  it('clientMessageId: 1 to 100 characters', () => {
+    expect(validate.clientMessageId('c')).toBe('c');
+    expect(validate.clientMessageId('c'.repeat(100))).toHaveLength(100);
+    expectChatError(() => validate.clientMessageId(''), 'BAD_USER_INPUT');
+    expectChatError(() => validate.clientMessageId('c'.repeat(101)), 'BAD_USER_INPUT');
+  });
+
+  it('id: 1 to 200 characters, naming what it is', () => {
+    expect(validate.id('r1', 'roomId')).toBe('r1');
+    expect(validate.id('r'.repeat(200), 'roomId')).toHaveLength(200);
+    expectChatError(() => validate.id('', 'roomId'), 'BAD_USER_INPUT', /roomId/);
+    expectChatError(() => validate.id('r'.repeat(201), 'roomId'), 'BAD_USER_INPUT', /roomId/);
+  });
+});
+
+describe('seq', () => {
+  it('absent stays absent; whole numbers ≥ 0 pass', () => {
+    expect(validate.seq(null, 'afterSeq')).toBeUndefined();
+    expect(validate.seq(undefined, 'afterSeq')).toBeUndefined();
+    expect(validate.seq(0, 'afterSeq')).toBe(0);
+    expect(validate.seq(42, 'afterSeq')).toBe(42);
+  });
+
+  it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s, naming the argument', (value) => {
+    expectChatError(() => validate.seq(value, 'afterSeq'), 'BAD_USER_INPUT', /afterSeq/);
+  });
+});
+
+describe('limit', () => {
+  it('absent: the fallback', () => {
+    expect(validate.limit(null, 50, 500)).toBe(50);
+    expect(validate.limit(undefined, 50, 500)).toBe(50);
+  });
+
+  it('1 to max pass', () => {
+    expect(validate.limit(1, 50, 500)).toBe(1);
+    expect(validate.limit(500, 50, 500)).toBe(500);
+  });
+
+  it.each([0, -5, 501, 2.5, Number.NaN])('refuses %s, naming the maximum', (value) => {
+    expectChatError(() => validate.limit(value, 50, 500), 'BAD_USER_INPUT', /500/);
+  });
+});
