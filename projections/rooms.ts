@@ -15,6 +15,7 @@ export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomV
       private: passwordHash !== null,
       createdBy,
       createdAt: event.at,
+      lastActivityAt: event.at,
       headSeq: event.seq,
       oldestSeq: 1,
       memberCount: 0,
@@ -22,5 +23,10 @@ export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomV
   }
   if (!view) return view;
   const memberDelta = event.type === 'MemberJoined' ? 1 : event.type === 'MemberLeft' ? -1 : 0;
-  return { ...view, headSeq: Math.max(view.headSeq, event.seq), memberCount: view.memberCount + memberDelta };
+  return {
+    ...view,
+    headSeq: Math.max(view.headSeq, event.seq),
+    lastActivityAt: Math.max(view.lastActivityAt, event.at),
+    memberCount: view.memberCount + memberDelta,
+  };
 }

@@ -21,6 +21,8 @@ export interface RoomView {
   private: boolean;
   createdBy: UserRef;
   createdAt: number;
+  /** When the newest event happened (ms since the epoch): the room list's order. */
+  lastActivityAt: number;
   /** Seq of the newest event in the room, 0 when empty. */
   headSeq: number;
   /** Oldest retained seq (1 until retention drops older events). */

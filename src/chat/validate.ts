@@ -7,8 +7,10 @@ const charCount = (text: string): number => {
   return count;
 };
 
-// Control characters other than tab and newline have no place in names or messages.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// Control characters other than tab, newline and carriage return have no place in messages.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// Names are one line, and must not reorder the text around them when shown (bidi overrides).
+const NOT_IN_NAMES = /[\t\n\r\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 export function messageBody(body: string, maxChars: number): string {
   if (body.trim() === '') throw badInput('message body must not be empty');
@@ -21,7 +23,7 @@ export function messageBody(body: string, maxChars: number): string {
 export function displayName(name: string, what: string, maxChars: number): string {
   const trimmed = name.trim();
   if (trimmed === '') throw badInput(`${what} must not be empty`);
-  if (CONTROL.test(trimmed) || /[\n\t]/.test(trimmed)) throw badInput(`${what} contains control characters`);
+  if (CONTROL.test(trimmed) || NOT_IN_NAMES.test(trimmed)) throw badInput(`${what} contains control characters`);
   if (charCount(trimmed) > maxChars) throw badInput(`${what} is longer than ${maxChars} characters`);
   return trimmed;
 }

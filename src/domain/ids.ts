@@ -6,7 +6,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
  */
 export function deterministicUuid(...parts: string[]): string {
   const hash = createHash('sha256');
-  for (const part of parts) hash.update(`${part.length}:${part}`);
+  // UTF-16 code units as they are: UTF-8 would turn every lone surrogate into U+FFFD, making
+  // distinct client ids collide.
+  for (const part of parts) hash.update(Buffer.from(`${part.length}:${part}`, 'utf16le'));
   const bytes = hash.digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;

@@ -55,7 +55,7 @@ export function createMemoryReadModelStore(): ReadModelStore {
     async publicRooms(limit) {
       return [...rooms.values()]
         .filter((room) => !room.private)
-        .sort((a, b) => b.headSeq - a.headSeq || b.createdAt - a.createdAt)
+        .sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt)
         .slice(0, limit);
     },
     async message(messageId) {

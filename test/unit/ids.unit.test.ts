@@ -42,6 +42,10 @@ describe('deterministicUuid', () => {
 });
 
 describe('postEventId', () => {
+  it('tells lone surrogates apart (UTF-8 would turn both into U+FFFD)', () => {
+    expect(postEventId('r', 'u', '\uD800')).not.toBe(postEventId('r', 'u', '\uDBFF'));
+  });
+
   it('is deterministic per (room, author, clientMessageId) and differs when any of them does', () => {
     const base = postEventId('r1', 'u1', 'c1');
     expect(postEventId('r1', 'u1', 'c1')).toBe(base);

@@ -185,4 +185,11 @@ describe('memory read-model store', () => {
     expect((await store.publicRooms(1)).map((r) => r.id)).toEqual(['busy']);
     expect(await store.room('secret')).toMatchObject({ private: true });
   });
+
+  it('publicRooms orders by the time of the newest event, not by how many events a room has', async () => {
+    const store = createMemoryReadModelStore();
+    const old = Array.from({ length: 50 }, (_, i) => stored(joined('old', { id: `u${i}`, name: `u${i}` }), i + 2, i + 2, 1_000 + i));
+    await store.apply([stored(created('old'), 1, 1, 1_000), ...old, stored(created('new'), 1, 60, 9_000_000)]);
+    expect((await store.publicRooms(10)).map((r) => r.id)).toEqual(['new', 'old']);
+  });
 });

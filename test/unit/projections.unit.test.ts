@@ -85,10 +85,19 @@ describe('rooms projection: projectRoom', () => {
       private: false,
       createdBy: alice,
       createdAt: 123,
+      lastActivityAt: 123,
       headSeq: 1,
       oldestSeq: 1,
       memberCount: 0,
     });
+  });
+
+  it('orders by activity: every event moves lastActivityAt forward, never back', () => {
+    let view = projectRoom(undefined, stored(created(R), 1, 1, 100));
+    view = projectRoom(view, stored(joined(R, bob), 2, 2, 500));
+    expect(view?.lastActivityAt).toBe(500);
+    view = projectRoom(view, stored(left(R, bob), 3, 3, 400));
+    expect(view?.lastActivityAt).toBe(500);
   });
 
   it('a room with a password hash is private', () => {

@@ -57,7 +57,7 @@ describe('displayName', () => {
     expectChatError(() => validate.displayName(name, 'room name', 100), 'BAD_USER_INPUT', /room name/);
   });
 
-  it.each(['Al\nice', 'Al\tice', 'Al\u0000ice', 'Al\u007fice'])('refuses control characters inside %j', (name) => {
+  it.each(['Al\nice', 'Al\tice', 'Al\rice', 'Al\u0000ice', 'Al\u007fice', 'Al\u0085ice', 'Al\u2028ice', 'Al\u202eice'])('refuses control characters inside %j', (name) => {
     expectChatError(() => validate.displayName(name, 'name', 100), 'BAD_USER_INPUT', /control/);
   });
 

@@ -1,0 +1,138 @@
+import type { Redis } from 'ioredis';
+import type { RoomEvent } from '../domain/events.js';
+import { historyKey, projectMessage } from '../../projections/history.js';
+import { projectRoom } from '../../projections/rooms.js';
+import type { MessageView, RoomView } from '../../projections/views.js';
+import type { MessageRange, ReadModelStore } from './readModelStore.js';
+
+export interface RedisReadModelOptions {
+  /** Used for queries. */
+  redis: Redis;
+  /**
+   * A connection of its own for `apply`: WATCH is per connection, so the writer must not share
+   * one with anything else.
+   */
+  writer: Redis;
+  prefix: string;
+  /**
+   * Fencing: when given, `apply` commits only while this key still holds this value (the
+   * projector lease), checked atomically with the write. A projector that lost its lease while
+   * paused can therefore never write over its successor.
+   */
+  fence?: () => { key: string; token: string } | null;
+}
+
+export class FencedOutError extends Error {
+  constructor() {
+    super('the projector lease moved to another node; this batch was not applied');
+    this.name = 'FencedOutError';
+  }
+}
+
+/**
+ * History and rooms in Redis, shared by every node: JSON documents per room and per message, a
+ * sorted set of message ids per room (score = seq), a sorted set of public rooms by activity, and
+ * the checkpoint — all written in ONE MULTI/EXEC per batch, so the views and the checkpoint never
+ * disagree after a crash.
+ */
+export function createRedisReadModelStore(options: RedisReadModelOptions): ReadModelStore {
+  const { redis, writer, prefix } = options;
+  const key = {
+    checkpoint: `${prefix}rm:checkpoint`,
+    room: (id: string) => `${prefix}rm:room:${id}`,
+    publicRooms: `${prefix}rm:rooms:public`,
+    message: (id: string) => `${prefix}rm:msg:${id}`,
+    roomMessages: (roomId: string) => `${prefix}rm:room:${roomId}:messages`,
+  };
+  const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
+
+  async function messagesByIds(ids: string[]): Promise<MessageView[]> {
+    if (ids.length === 0) return [];
+    const docs = await redis.mget(ids.map(key.message));
+    return docs.map((doc) => parse<MessageView>(doc)).filter((m): m is MessageView => m !== null);
+  }
+
+  return {
+    async apply(events) {
+      if (events.length === 0) return;
+      const fence = options.fence?.() ?? null;
+      if (options.fence && !fence) throw new FencedOutError();
+      if (fence) await writer.watch(fence.key);
+      try {
+        const roomIds = [...new Set(events.map((e) => e.data.roomId))];
+        const messageIds = [...new Set(events.map(historyKey).filter((k): k is string => k !== null))];
+        const [checkpointRaw, holder, ...docs] = await writer.mget(
+          key.checkpoint,
+          fence?.key ?? key.checkpoint,
+          ...roomIds.map(key.room),
+          ...messageIds.map(key.message),
+        );
+        if (fence && holder !== fence.token) throw new FencedOutError();
+        const checkpoint = Number(checkpointRaw ?? 0);
+        const rooms = new Map(roomIds.map((id, i) => [id, parse<RoomView>(docs[i] ?? null) ?? undefined]));
+        const messages = new Map(messageIds.map((id, i) => [id, parse<MessageView>(docs[roomIds.length + i] ?? null) ?? undefined]));
+        const touchedRooms = new Set<string>();
+        const touchedMessages = new Set<string>();
+        let last = checkpoint;
+        for (const event of events) {
+          if (event.position <= last) continue;
+          last = event.position;
+          const roomId = event.data.roomId;
+          rooms.set(roomId, projectRoom(rooms.get(roomId), event));
+          touchedRooms.add(roomId);
+          const messageId = historyKey(event);
+          if (messageId !== null) {
+            messages.set(messageId, projectMessage(messages.get(messageId), event));
+            touchedMessages.add(messageId);
+          }
+        }
+        if (last === checkpoint) return;
+        const tx = writer.multi();
+        for (const roomId of touchedRooms) {
+          const room = rooms.get(roomId);
+          if (!room) continue;
+          tx.set(key.room(roomId), JSON.stringify(room));
+          if (!room.private) tx.zadd(key.publicRooms, room.lastActivityAt, roomId);
+        }
+        for (const messageId of touchedMessages) {
+          const message = messages.get(messageId);
+          if (!message) continue;
+          tx.set(key.message(messageId), JSON.stringify(message));
+          tx.zadd(key.roomMessages(message.roomId), message.seq, messageId);
+        }
+        tx.set(key.checkpoint, String(last));
+        const result = await tx.exec();
+        if (result === null) throw new FencedOutError();
+        const failed = result.find(([error]) => error);
+        if (failed) throw failed[0];
+      } finally {
+        if (fence) await writer.unwatch().catch(() => {});
+      }
+    },
+    async checkpoint() {
+      return Number((await redis.get(key.checkpoint)) ?? 0);
+    },
+    async room(roomId) {
+      return parse<RoomView>(await redis.get(key.room(roomId)));
+    },
+    async publicRooms(limit) {
+      const ids = await redis.zrevrange(key.publicRooms, 0, limit - 1);
+      if (ids.length === 0) return [];
+      const docs = await redis.mget(ids.map(key.room));
+      return docs.map((doc) => parse<RoomView>(doc)).filter((r): r is RoomView => r !== null);
+    },
+    async message(messageId) {
+      return parse<MessageView>(await redis.get(key.message(messageId)));
+    },
+    async messages(roomId, { before, after, limit }: MessageRange) {
+      const index = key.roomMessages(roomId);
+      const upper = before === undefined ? '+inf' : `(${before}`;
+      if (after !== undefined) {
+        return messagesByIds(await redis.zrangebyscore(index, `(${after}`, upper, 'LIMIT', 0, limit));
+      }
+      const newestFirst = await redis.zrevrangebyscore(index, upper, '-inf', 'LIMIT', 0, limit);
+      return messagesByIds(newestFirst.reverse());
+    },
+    async close() {},
+  };
+}
