@@ -1,0 +1,129 @@
+import type { Broker } from '../src/broker/broker.js';
+import type { EventStore } from '../src/eventStore/eventStore.js';
+import type { RoomEvent } from '../src/domain/events.js';
+import { toRoomEvent } from '../src/domain/fromStored.js';
+import type { ReadModelStore } from '../src/readModels/readModelStore.js';
+import { FencedOutError } from '../src/readModels/redisReadModelStore.js';
+import type { Lease } from './lease.js';
+import type { CatchUpReport, ProjectionRunner } from './runner.js';
+
+export interface LeasedRunnerOptions {
+  store: EventStore;
+  /** Shared read models whose `apply` is fenced by `lease`. */
+  readModels: ReadModelStore;
+  lease: Lease;
+  broker: Broker;
+  /** Renew (or try to take) the lease this often; keep it well under the lease TTL. */
+  leaseIntervalMs?: number;
+  /** While leading and caught up, look for new events this often. */
+  idleMs?: number;
+  pageSize?: number;
+  onError?: (error: unknown) => void;
+  onLeadership?: (leading: boolean) => void;
+}
+
+export const CHECKPOINT_CHANNEL = 'projections.checkpoint';
+
+/**
+ * Projections for a cluster: every node runs this, exactly one (the lease holder) applies the log
+ * to the shared read models, from the checkpoint stored WITH them, in pages; each batch is one
+ * fenced transaction. A node that starts later serves at once: the read models are already there.
+ * The holder announces each new checkpoint on the broker so every node's `waitFor` resolves
+ * promptly (with a slow poll as the fallback, since the broker may lose messages).
+ */
+export function createLeasedProjectionRunner(options: LeasedRunnerOptions): ProjectionRunner {
+  const { store, readModels, lease, broker, leaseIntervalMs = 1_000, idleMs = 10, pageSize = 1_000 } = options;
+  const onError = options.onError ?? (() => {});
+  let known = 0;
+  let leading = false;
+  let stopped = false;
+  let loop: Promise<void> | null = null;
+  let unsubscribe: (() => Promise<void>) | null = null;
+  let poll: NodeJS.Timeout | null = null;
+  const waiters = new Set<{ position: number; resolve: () => void }>();
+
+  function advance(position: number): void {
+    if (position <= known) return;
+    known = position;
+    for (const waiter of waiters) {
+      if (waiter.position <= known) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  async function lead(): Promise<void> {
+    let checkpoint = await readModels.checkpoint();
+    let renewAt = Date.now() + leaseIntervalMs;
+    while (!stopped) {
+      if (Date.now() >= renewAt) {
+        if (!(await lease.acquireOrRenew())) return;
+        renewAt = Date.now() + leaseIntervalMs;
+      }
+      const page = await store.readAll({ afterPosition: checkpoint, limit: pageSize });
+      const events = page.map(toRoomEvent).filter((e): e is RoomEvent => e !== null);
+      if (page.length > 0) {
+        if (events.length > 0) await readModels.apply(events);
+        checkpoint = page.at(-1)!.position;
+        advance(checkpoint);
+        void broker.publish(CHECKPOINT_CHANNEL, checkpoint).catch(() => {});
+      }
+      if (page.length < pageSize) await sleep(idleMs);
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopped) {
+      try {
+        if (await lease.acquireOrRenew()) {
+          setLeading(true);
+          await lead();
+        }
+      } catch (error) {
+        if (!(error instanceof FencedOutError)) onError(error);
+      }
+      setLeading(false);
+      if (!stopped) await sleep(leaseIntervalMs);
+    }
+  }
+
+  function setLeading(now: boolean): void {
+    if (now !== leading) options.onLeadership?.(now);
+    leading = now;
+  }
+
+  return {
+    async start(): Promise<CatchUpReport> {
+      unsubscribe = await broker.subscribe(CHECKPOINT_CHANNEL, (position) => advance(Number(position)));
+      advance(await readModels.checkpoint());
+      poll = setInterval(() => {
+        if (waiters.size > 0) readModels.checkpoint().then(advance, onError);
+      }, 100);
+      poll.unref();
+      loop = run();
+      return { events: 0, ms: 0, position: known };
+    },
+    waitFor(position, timeoutMs = 5_000) {
+      if (position <= known) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`read models did not reach position ${position} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+    position: () => known,
+    async close() {
+      stopped = true;
+      if (poll) clearInterval(poll);
+      await loop;
+      await unsubscribe?.();
+      await lease.release();
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

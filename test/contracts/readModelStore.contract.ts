@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RoomEvent } from '../../src/domain/events.js';
+import type { ReadModelStore } from '../../src/readModels/readModelStore.js';
+import { alice, bob, created, deleted, edited, joined, left, posted, stored } from '../unit/fixtures.js';
+
+export interface ReadModelFixture {
+  store: ReadModelStore;
+  /** Another handle on the same data (another node, or the same node after a restart), if the adapter shares. */
+  reopen?: () => Promise<ReadModelStore>;
+  cleanup: () => Promise<void>;
+}
+
+/** A room with five messages (seq 3..7), one edited and one deleted afterwards. */
+function roomLog(roomId: string, firstPosition: number): RoomEvent[] {
+  let seq = 0;
+  const next = (body: Parameters<typeof stored>[0]) => stored(body, ++seq, firstPosition + seq);
+  return [
+    next(created(roomId)),
+    next(joined(roomId, alice)),
+    ...[1, 2, 3, 4, 5].map((n) => next(posted(roomId, `${roomId}~m${n}`, `body ${n}`))),
+    next(edited(roomId, `${roomId}~m2`, 'body 2, edited')),
+    next(deleted(roomId, `${roomId}~m4`)),
+    next(joined(roomId, bob)),
+    next(left(roomId, bob)),
+  ];
+}
+
+/** The read-model store's contract: what the projections and the GraphQL layer rely on. */
+export function readModelStoreContract(name: string, create: () => Promise<ReadModelFixture>): void {
+  describe(`ReadModelStore contract: ${name}`, () => {
+    let fixture: ReadModelFixture | null = null;
+    afterEach(async () => {
+      await fixture?.cleanup();
+      fixture = null;
+    });
+
+    it('applies history with edits and deletes, rooms with counts, and records the checkpoint', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      expect(await store.checkpoint()).toBe(0);
+      await store.apply(roomLog('a', 0));
+      expect(await store.checkpoint()).toBe(11);
+      expect(await store.room('a')).toMatchObject({ id: 'a', headSeq: 11, memberCount: 1, oldestSeq: 1, private: false });
+      const history = await store.messages('a', { limit: 10 });
+      expect(history.map((m) => [m.seq, m.body, m.deleted, m.editedAt !== null])).toEqual([
+        [3, 'body 1', false, false],
+        [4, 'body 2, edited', false, true],
+        [5, 'body 3', false, false],
+        [6, '', true, false],
+        [7, 'body 5', false, false],
+      ]);
+      expect(await store.message('a~m2')).toMatchObject({ body: 'body 2, edited', author: alice, clientMessageId: 'c-a~m2' });
+      expect(await store.message('nope')).toBeNull();
+      expect(await store.room('nope')).toBeNull();
+    });
+
+    it('pages history: newest before, oldest after, ascending either way', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      await store.apply(roomLog('p', 0));
+      const seqs = async (range: Parameters<ReadModelStore['messages']>[1]) => (await store.messages('p', range)).map((m) => m.seq);
+      expect(await seqs({ limit: 2 })).toEqual([6, 7]);
+      expect(await seqs({ before: 6, limit: 2 })).toEqual([4, 5]);
+      expect(await seqs({ after: 3, limit: 2 })).toEqual([4, 5]);
+      expect(await seqs({ after: 3, before: 6, limit: 10 })).toEqual([4, 5]);
+      expect(await seqs({ before: 3, limit: 10 })).toEqual([]);
+      expect(await store.messages('empty', { limit: 10 })).toEqual([]);
+    });
+
+    it('ignores what it already applied, so a replayed batch changes nothing', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      const log = roomLog('i', 0);
+      await store.apply(log.slice(0, 6));
+      await store.apply(log);
+      await store.apply(log.slice(3, 8));
+      expect(await store.room('i')).toMatchObject({ headSeq: 11, memberCount: 1 });
+      expect((await store.messages('i', { limit: 10 })).length).toBe(5);
+      expect(await store.checkpoint()).toBe(11);
+    });
+
+    it('lists public rooms only, most recent activity first', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      await store.apply([
+        stored(created('quiet'), 1, 1, 1_000),
+        stored(created('secret', { passwordHash: 'h' }), 1, 2, 2_000),
+        stored(created('busy'), 1, 3, 3_000),
+        stored(joined('quiet', bob), 2, 4, 4_000),
+      ]);
+      expect((await store.publicRooms(10)).map((r) => r.id)).toEqual(['quiet', 'busy']);
+      expect((await store.publicRooms(1)).map((r) => r.id)).toEqual(['quiet']);
+    });
+
+    it('keeps views and checkpoint for another handle on the same data', async () => {
+      fixture = await create();
+      if (!fixture.reopen) return; // the memory adapter shares nothing, by design
+      await fixture.store.apply(roomLog('s', 0));
+      const other = await fixture.reopen();
+      expect(await other.checkpoint()).toBe(11);
+      expect(await other.room('s')).toMatchObject({ headSeq: 11 });
+    });
+  });
+}
