@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import { MessageType } from './message.js';
 import { UserType } from './user.js';
 import type { MessageView } from '../projections/views.js';
+import { projectMessage } from '../projections/history.js';
 
 /*
  * Every resolver below is synchronous and depends on the event alone, never on the viewer: the
@@ -41,17 +42,7 @@ builder.objectFields(MessagePostedType, (t) => ({
   message: t.field({
     type: MessageType,
     description: 'The message as it was posted (later edits come as their own events).',
-    resolve: (event): MessageView => ({
-      id: event.data.messageId,
-      clientMessageId: event.data.clientMessageId,
-      roomId: event.data.roomId,
-      seq: event.seq,
-      author: event.data.author,
-      body: event.data.body,
-      createdAt: event.at,
-      editedAt: null,
-      deleted: false,
-    }),
+    resolve: (event): MessageView => projectMessage(undefined, event)!,
   }),
 }));
 

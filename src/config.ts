@@ -25,6 +25,8 @@ const schema = z.object({
     })
     .default('sqlite'),
   REDIS_URL: z.string().trim().url('must be a redis:// URL').optional(),
+  /** Prepended to every Redis key and channel, so several clusters can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'letters, digits and : . - _ only').default('roomlog:'),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   NODE_ID: z
     .string()

@@ -15,6 +15,7 @@ import type { PresenceStore } from '../presence/presenceStore.js';
 import type { ReadModelStore } from '../readModels/readModelStore.js';
 import type { ProjectionRunner } from '../../projections/runner.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
+import { projectMessage } from '../../projections/history.js';
 import * as valid from './validate.js';
 
 export interface ChatServiceDeps {
@@ -97,8 +98,13 @@ export class ChatService {
       });
       throw rateLimited(limit.retryAfterMs);
     }
-    const outcome = await this.run('sendMessage', roomId, () => ({ type: 'PostMessage', author, clientMessageId, body }));
+    // No wait for the read models: a new message is fully known from its event, and the sender
+    // is acknowledged as soon as it is durable (the hot path; other commands wait, see `run`).
+    const outcome = await this.run('sendMessage', roomId, () => ({ type: 'PostMessage', author, clientMessageId, body }), false);
     void this.deps.presence.setTyping(roomId, author, false).catch(() => {});
+    const posted = outcome.events.find((event) => event.type === 'MessagePosted');
+    const view = posted && projectMessage(undefined, posted);
+    if (view) return view;
     return this.messageAfter(messageId, outcome.events);
   }
 
@@ -168,7 +174,8 @@ export class ChatService {
     });
   }
 
-  private async run(command: string, roomId: string, build: Parameters<RoomRepository['execute']>[1]) {
+  /** Decides and appends, publishes, and (unless told not to) waits until the read models have it. */
+  private async run(command: string, roomId: string, build: Parameters<RoomRepository['execute']>[1], waitForReadModels = true) {
     const stop = this.deps.metrics.commandSeconds.startTimer({ command });
     const outcome = await this.deps.repository.execute(roomId, build);
     stop();
@@ -182,7 +189,7 @@ export class ChatService {
       });
     }
     const last = outcome.events.at(-1);
-    if (last) await this.deps.projections.waitFor(last.position).catch((error) => this.deps.log.warn({ err: error }, 'read models lag'));
+    if (last && waitForReadModels) await this.deps.projections.waitFor(last.position).catch((error) => this.deps.log.warn({ err: error }, 'read models lag'));
     return outcome;
   }
 
@@ -202,10 +209,7 @@ export class ChatService {
       view = await this.deps.readModels.message(messageId);
       if (view) return view;
     }
-    const posted = events.find((event) => event.type === 'MessagePosted');
-    if (posted?.type !== 'MessagePosted') throw notFound('message');
-    const { roomId, clientMessageId, author, body } = posted.data;
-    return { id: messageId, clientMessageId, roomId, seq: posted.seq, author, body, createdAt: posted.at, editedAt: null, deleted: false };
+    throw notFound('message');
   }
 }
 

@@ -19,6 +19,13 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { createMemoryPresenceStore } from '../presence/memoryPresenceStore.js';
 import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
 import { createProjectionRunner } from '../../projections/runner.js';
+import { createLeasedProjectionRunner } from '../../projections/leasedRunner.js';
+import { createRedisLease } from '../../projections/lease.js';
+import { Redis } from 'ioredis';
+import { createRedisBroker } from '../broker/redisBroker.js';
+import { createRedisRateLimiter } from '../limits/redisRateLimiter.js';
+import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
+import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 
 export interface Services {
   log: Logger;
@@ -43,22 +50,29 @@ export async function createServices(config: Config): Promise<Services> {
   mkdirSync(config.DATA_DIR, { recursive: true });
   const sessions = createSessions({ secret: jwtSecret(config), ttlSeconds: config.SESSION_TTL_SECONDS });
   const store = createEventStore(config);
-  if (config.REDIS_URL) {
-    throw new Error('REDIS_URL: the Redis adapters are not built yet; run without it for one node');
-  }
-  const broker = createMemoryBroker();
-  const readModels = createMemoryReadModelStore();
-  const presence = createMemoryPresenceStore();
-  const limiter = createMemoryRateLimiter({ limit: config.RATE_LIMIT_MESSAGES, windowMs: config.RATE_LIMIT_WINDOW_MS });
-  const projections = createProjectionRunner({
-    store,
-    readModels,
-    // Sends inside the current window count against the limit after a restart too.
-    onApplied: (events) => {
-      for (const event of events) if (event.type === 'MessagePosted') limiter.record(event.data.author.id, event.at);
-      metrics.projectionPosition.set(projections.position());
-    },
-  });
+  const shared = config.REDIS_URL ? createRedisParts(config, config.REDIS_URL, log) : null;
+  const broker = shared?.broker ?? createMemoryBroker();
+  const readModels = shared?.readModels ?? createMemoryReadModelStore();
+  const presence = shared?.presence ?? createMemoryPresenceStore();
+  const limiter =
+    shared?.limiter ?? createMemoryRateLimiter({ limit: config.RATE_LIMIT_MESSAGES, windowMs: config.RATE_LIMIT_WINDOW_MS });
+  const projections = shared
+    ? createLeasedProjectionRunner({
+        store,
+        readModels,
+        lease: shared.lease,
+        broker,
+        onError: (error) => log.warn({ err: error }, 'projector error'),
+        onLeadership: (leading) => log.info({ leading }, leading ? 'this node now runs the projections' : 'this node stopped running the projections'),
+      })
+    : createProjectionRunner({
+        store,
+        readModels,
+        // Sends inside the current window count against the limit after a restart too.
+        onApplied: (events) => {
+          for (const event of events) if (event.type === 'MessagePosted') limiter.record(event.data.author.id, event.at);
+        },
+      });
   const repository = new RoomRepository(store);
   const chat = new ChatService({
     store,
@@ -90,7 +104,10 @@ export async function createServices(config: Config): Promise<Services> {
       .then((view) => broker.publish(presenceChannel(roomId), view))
       .catch((error) => log.warn({ err: error, roomId }, 'presence publish failed'));
   });
-  const followed = setInterval(() => metrics.followedRooms.set(hub.roomCount), 5_000);
+  const followed = setInterval(() => {
+    metrics.followedRooms.set(hub.roomCount);
+    metrics.projectionPosition.set(projections.position());
+  }, 5_000);
   followed.unref();
 
   return {
@@ -104,6 +121,7 @@ export async function createServices(config: Config): Promise<Services> {
     hub,
     async start() {
       const report = await projections.start();
+      metrics.projectionPosition.set(projections.position());
       const perSecond = report.ms > 0 ? Math.round((report.events / report.ms) * 1000) : 0;
       log.info({ events: report.events, ms: Math.round(report.ms), eventsPerSecond: perSecond, position: report.position }, 'replayed the log into the read models');
     },
@@ -120,13 +138,48 @@ export async function createServices(config: Config): Promise<Services> {
       await broker.close();
       await readModels.close();
       await store.close();
+      shared?.close();
+    },
+  };
+}
+
+/** Everything that must be shared between nodes, kept in Redis. */
+function createRedisParts(config: Config, url: string, log: Logger) {
+  const prefix = config.REDIS_PREFIX;
+  const onError = (error: unknown) => log.warn({ err: error }, 'redis error');
+  // Queries and the projector's fenced writes each get a connection (WATCH is per connection);
+  // the broker opens its own two (a subscriber connection can do nothing else).
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  const writer = new Redis(url, { maxRetriesPerRequest: 2 });
+  redis.on('error', onError);
+  writer.on('error', onError);
+  const lease = createRedisLease({ redis: writer, key: `${prefix}projector:lease`, holder: config.NODE_ID, ttlMs: 5_000 });
+  return {
+    lease,
+    broker: createRedisBroker({ url, prefix, onError }),
+    readModels: createRedisReadModelStore({ redis, writer, prefix, fence: () => lease.current() }),
+    presence: createRedisPresenceStore({ redis, prefix, nodeId: config.NODE_ID, onError }),
+    limiter: createRedisRateLimiter({
+      redis,
+      prefix,
+      limit: config.RATE_LIMIT_MESSAGES,
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      onError,
+    }),
+    close: () => {
+      redis.disconnect();
+      writer.disconnect();
     },
   };
 }
 
 function createEventStore(config: Config): EventStore {
   if (config.EVENT_STORE === 'memory') return createMemoryEventStore();
-  if (config.EVENT_STORE === 'sqlite') return createSqliteEventStore({ file: join(config.DATA_DIR, 'events.sqlite') });
+  if (config.EVENT_STORE === 'sqlite') {
+    // Several nodes may share the file. SQLite's own busy wait blocks the event loop, so keep it
+    // short and let the adapter's jittered async retries do the waiting.
+    return createSqliteEventStore({ file: join(config.DATA_DIR, 'events.sqlite'), busyTimeoutMs: 50 });
+  }
   throw new Error('EVENT_STORE=esdb://…: the EventStoreDB adapter is not built yet; use sqlite or memory');
 }
 
@@ -134,11 +187,18 @@ function createEventStore(config: Config): EventStore {
 function jwtSecret(config: Config): Uint8Array {
   if (config.JWT_SECRET) return new TextEncoder().encode(config.JWT_SECRET);
   const file = join(config.DATA_DIR, 'jwt-secret');
+  const read = () => Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
   try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+    return read();
   } catch {
     const secret = randomBytes(32);
-    writeFileSync(file, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
-    return secret;
+    try {
+      writeFileSync(file, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch (error) {
+      // Another node sharing DATA_DIR wrote it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return read();
+      throw error;
+    }
   }
 }

@@ -9,6 +9,7 @@ import {
   collectRoomEvents,
   createRoom,
   createUser,
+  eventually,
   gql,
   joinRoom,
   range,
@@ -111,7 +112,7 @@ describe('restart durability (SQLite, kill -9)', () => {
         }
       }
     });
-    while (acknowledged.size < 60) await sleep(5);
+    await eventually(() => acknowledged.size >= 60, 30_000, '60 acknowledged sends', 5);
     crashed = true;
     await node.kill();
     await Promise.all(sending);

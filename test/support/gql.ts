@@ -329,6 +329,8 @@ export interface RawClient {
   send(message: object | string): void;
   /** The next message not yet taken, parsed (or as text if it is not JSON). Never misses one. */
   waitForMessage(timeoutMs?: number): Promise<any>;
+  /** Takes every message queued so far (parsed), without waiting. */
+  drain(): any[];
   /** Fails if a message arrives within `ms`. */
   expectNoMessage(ms: number): Promise<void>;
   waitForClose(timeoutMs?: number): Promise<{ code: number; reason: string }>;
@@ -407,6 +409,9 @@ export async function connectRaw(wsUrl: string, protocol: string | null = 'graph
           resolve(parse(text));
         };
       });
+    },
+    drain() {
+      return queue.splice(0).map(parse);
     },
     async expectNoMessage(ms) {
       await new Promise((resolve) => setTimeout(resolve, ms));
