@@ -23,7 +23,7 @@ export interface SqliteEventStoreOptions {
 const DEFAULT_POLL_INTERVAL_MS = 100;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const SUBSCRIPTION_PAGE_SIZE = 1000;
-const BUSY_RETRIES = 8;
+const BUSY_RETRIES = 20;
 const BUSY_BACKOFF_MS = 10;
 
 // Every query selects the columns in this order so rows can be read raw (as arrays), which is

@@ -82,6 +82,10 @@ export async function buildApp(config: Config): Promise<App> {
       return;
     }
     if (path !== '/graphql') return sendJson(res, 404, { error: 'not found: the API is at /graphql' });
+    if (draining) {
+      res.setHeader('retry-after', '1');
+      return sendJson(res, 503, { errors: [{ message: 'this node is shutting down; retry on another', extensions: { code: 'UNAVAILABLE' } }] });
+    }
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > config.MAX_REQUEST_BYTES) {
       return sendJson(res, 413, { errors: [{ message: `request body over ${config.MAX_REQUEST_BYTES} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
@@ -95,6 +99,7 @@ export async function buildApp(config: Config): Promise<App> {
 
   const ws = attachGraphqlWs({
     httpServer,
+    isDraining: () => draining,
     yoga: yoga as never,
     schema,
     sessions,
@@ -128,9 +133,12 @@ export async function buildApp(config: Config): Promise<App> {
       return `http://${host}:${port}`;
     },
     async stop() {
+      // Not ready at once (balancers stop sending new connections), still answering /readyz with
+      // 503 through the grace period; then every socket is closed with 1012 so clients reconnect
+      // elsewhere and resume with afterSeq.
       draining = true;
-      httpServer.close();
       await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS).unref());
+      httpServer.close();
       await ws.close(CloseCodes.ServiceRestart, 'server restarting: reconnect and resume with afterSeq');
       httpServer.closeAllConnections();
       await services.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   GraphQLError,
   Kind,
@@ -26,6 +27,8 @@ import { OperationGroups } from './sharedExecution.js';
 
 export interface GraphqlWsOptions {
   httpServer: HttpServer;
+  /** True once the node is shutting down: new WebSocket upgrades are refused with 503. */
+  isDraining: () => boolean;
   yoga: YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
   schema: GraphQLSchema;
   sessions: Sessions;
@@ -64,7 +67,17 @@ type Args = ExecutionArgs & {
 export function attachGraphqlWs(options: GraphqlWsOptions) {
   const { yoga, schema, sessions, subscriptions, metrics, log, limits } = options;
   const groups = new OperationGroups(schema);
-  const wss = new WebSocketServer({ server: options.httpServer, path: yoga.graphqlEndpoint, maxPayload: limits.maxPayloadBytes });
+  // noServer: we take upgrades ourselves, to refuse them cleanly (503) while the node drains.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
+  options.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (request.url ?? '').split('?')[0];
+    const refusal = path !== yoga.graphqlEndpoint ? '404 Not Found' : options.isDraining() ? '503 Service Unavailable' : null;
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
   wss.on('connection', (socket) => {
     metrics.wsConnections.inc();
     socket.once('close', () => metrics.wsConnections.dec());

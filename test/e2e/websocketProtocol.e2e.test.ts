@@ -1,0 +1,179 @@
+/**
+ * The graphql-transport-ws protocol at the edges, with a raw socket: garbage, a bad token, no
+ * connection_init, oversized frames, too many operations. Each failure closes (or refuses) only
+ * the offending socket, with a named close code; everyone else carries on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ROOM_EVENTS_SUBSCRIPTION,
+  collectRoomEvents,
+  connectRaw,
+  createRoom,
+  createUser,
+  describeError,
+  sendMessage,
+  wsClient,
+  type UserSession,
+} from '../support/gql.js';
+import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+
+let node: NodeHandle;
+let alice: UserSession;
+let roomId: string;
+
+beforeAll(async () => {
+  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0', MAX_SUBSCRIPTIONS_PER_CONNECTION: '3' } });
+  alice = await createUser(node.url, 'alice');
+  roomId = (await createRoom(node.url, alice.token, 'protocol')).id;
+});
+
+afterAll(async () => {
+  expect(await node?.stop()).toBe(0);
+  await killAllNodes();
+});
+
+const subscribeMessage = (id: string, afterSeq?: number) => ({
+  id,
+  type: 'subscribe',
+  payload: { query: ROOM_EVENTS_SUBSCRIPTION, variables: { roomId, afterSeq } },
+});
+
+describe('garbage frames', () => {
+  it('close only the socket that sent them, with 4400; other sockets keep their subscriptions', async () => {
+    const healthy = wsClient(node.wsUrl, alice.token);
+    try {
+      const events = collectRoomEvents(healthy, roomId);
+      const before = await sendMessage(node.url, alice.token, roomId, 'before the garbage');
+      await events.waitFor((items) => items.some((e) => e.seq === before.seq), 10_000, 'healthy subscription is live');
+
+      const garbage: Array<{ name: string; initFirst: boolean; frame: string | Buffer }> = [
+        { name: 'not JSON', initFirst: true, frame: 'this is not json' },
+        { name: 'not JSON, before init', initFirst: false, frame: '{"type": "connection_init"' },
+        { name: 'an unknown message type', initFirst: true, frame: JSON.stringify({ type: 'nonsense' }) },
+        { name: 'a JSON array', initFirst: true, frame: '[1, 2, 3]' },
+        { name: 'a subscribe without payload', initFirst: true, frame: JSON.stringify({ id: 'x', type: 'subscribe' }) },
+        { name: 'a subscribe without id', initFirst: true, frame: JSON.stringify({ type: 'subscribe', payload: { query: '{ me { id } }' } }) },
+        { name: 'binary junk', initFirst: true, frame: Buffer.from([0xff, 0xfe, 0x00, 0x01]) },
+      ];
+      for (const { name, initFirst, frame } of garbage) {
+        const raw = await connectRaw(node.wsUrl);
+        if (initFirst) await raw.init(alice.token);
+        raw.ws.send(frame);
+        const closed = await raw.waitForClose(5_000);
+        expect(closed.code, name).toBe(4400);
+        expect(closed.reason.length, name).toBeLessThan(200);
+      }
+
+      const after = await sendMessage(node.url, alice.token, roomId, 'after the garbage');
+      await events.waitFor((items) => items.some((e) => e.seq === after.seq), 10_000, 'healthy subscription still delivers');
+      expect(events.error).toBeUndefined();
+      expect(events.items.map((e) => e.seq)).toEqual([before.seq, after.seq]);
+      expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
+    } finally {
+      await healthy.dispose();
+    }
+  });
+
+  it('a subscribe before connection_init closes with 4401', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    raw.send(subscribeMessage('early'));
+    expect((await raw.waitForClose()).code).toBe(4401);
+  });
+
+  it('a second connection_init closes with 4429', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${alice.token}` } });
+    expect((await raw.waitForClose()).code).toBe(4429);
+  });
+
+  it('two operations with one id close with 4409', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    raw.send(subscribeMessage('same'));
+    raw.send(subscribeMessage('same'));
+    expect((await raw.waitForClose()).code).toBe(4409);
+  });
+
+  it('a socket without the graphql-transport-ws subprotocol is closed with 4406', async () => {
+    const raw = await connectRaw(node.wsUrl, null);
+    expect((await raw.waitForClose()).code).toBe(4406);
+  });
+});
+
+describe('authentication on connection_init', () => {
+  it('a bad token closes the socket with 4403', async () => {
+    for (const token of ['garbage', `${alice.token}x`, alice.token.split('.').slice(0, 2).join('.') + '.' + 'A'.repeat(43)]) {
+      const raw = await connectRaw(node.wsUrl);
+      raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } });
+      const closed = await raw.waitForClose();
+      expect(closed.code, token).toBe(4403);
+    }
+  });
+
+  it('the graphql-ws client sees the 4403 close as its error', async () => {
+    const client = wsClient(node.wsUrl, 'not-a-real-token');
+    try {
+      const events = collectRoomEvents(client, roomId);
+      await Promise.race([events.done, new Promise((_, reject) => setTimeout(() => reject(new Error('not closed within 5 s')), 5_000))]);
+      expect(describeError(events.error)).toMatch(/^close 4403/);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('no token is allowed on the socket, but operations that need a session are UNAUTHENTICATED', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(null);
+    raw.send({ id: 'n', type: 'subscribe', payload: { query: 'subscription { notices { kind } }' } });
+    const reply = await raw.waitForMessage();
+    const errors = reply.type === 'error' ? reply.payload : reply.payload?.errors;
+    expect(reply.id).toBe('n');
+    expect(errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    raw.close();
+  });
+});
+
+describe('connection_init timeout', () => {
+  it('a socket that never sends connection_init is closed with 4408 (after CONNECTION_INIT_TIMEOUT_MS = 3 s)', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    const opened = Date.now();
+    const closed = await raw.waitForClose(10_000);
+    expect(closed.code).toBe(4408);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(2_500);
+  });
+});
+
+describe('limits on a connection', () => {
+  it('a frame over MAX_REQUEST_BYTES closes the socket with 1009', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    raw.send({ id: 'big', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(70_000)}` } });
+    expect((await raw.waitForClose()).code).toBe(1009);
+  });
+
+  it(`refuses operations past MAX_SUBSCRIPTIONS_PER_CONNECTION (3) with an error, and keeps the socket`, async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    for (const id of ['a', 'b', 'c']) raw.send(subscribeMessage(id));
+    await raw.expectNoMessage(300);
+    raw.send(subscribeMessage('d'));
+    const refused = await raw.waitForMessage();
+    expect(refused).toMatchObject({ id: 'd', type: 'error' });
+    expect(refused.payload[0].extensions.code).toBe('BAD_USER_INPUT');
+
+    // Completing one makes room for another; the socket is still fine.
+    raw.send({ id: 'a', type: 'complete' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    raw.send(subscribeMessage('e'));
+    const sent = await sendMessage(node.url, alice.token, roomId, 'to b, c and e');
+    const got = new Map<string, number>();
+    for (let i = 0; i < 3; i++) {
+      const message = await raw.waitForMessage();
+      expect(message.type).toBe('next');
+      got.set(message.id, message.payload.data.roomEvents.seq);
+    }
+    expect(Object.fromEntries(got)).toEqual({ b: sent.seq, c: sent.seq, e: sent.seq });
+    raw.close();
+  });
+});
