@@ -55,6 +55,15 @@ export function createLeasedProjectionRunner(options: LeasedRunnerOptions): Proj
 
   async function lead(): Promise<void> {
     let checkpoint = await readModels.checkpoint();
+    const head = await store.headPosition();
+    if (checkpoint > head) {
+      // The read models are ahead of the log: they were built from another event store (a new
+      // DATA_DIR against an old Redis, say). Serving them would be wrong; rebuild from the start.
+      onError(new Error(`read models at position ${checkpoint} but the log ends at ${head}: rebuilding them from the log`));
+      await readModels.clear();
+      checkpoint = 0;
+      known = 0;
+    }
     let renewAt = Date.now() + leaseIntervalMs;
     while (!stopped) {
       if (Date.now() >= renewAt) {

@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { integer, parseEnv } from './env.js';
+
+export { ConfigError } from './env.js';
 
 /**
  * Every environment variable the node reads, in one place, validated with clear errors.
  * API.md lists the public ones; the rest are tuning knobs with safe defaults.
  */
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
 const schema = z.object({
   PORT: integer(0, 65_535).default(4000),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -25,6 +20,8 @@ const schema = z.object({
     })
     .default('sqlite'),
   REDIS_URL: z.string().trim().url('must be a redis:// URL').optional(),
+  /** The URL balancers should use for this node (default: http://HOST:PORT as bound). */
+  ANNOUNCE_URL: z.string().trim().url('must be an http:// URL').optional(),
   /** Prepended to every Redis key and channel, so several clusters can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'letters, digits and : . - _ only').default('roomlog:'),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -53,25 +50,8 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema> & { NODE_ID: string };
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Reads and validates the environment; empty variables count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(
-    Object.keys(schema.shape)
-      .filter((key) => env[key] !== undefined && env[key] !== '')
-      .map((key) => [key, env[key]]),
-  );
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(present[String(issue.path[0])])}: ${issue.message}`),
-    );
-  }
-  return { ...parsed.data, NODE_ID: parsed.data.NODE_ID ?? `node-${randomBytes(3).toString('hex')}` };
+  const config = parseEnv(schema, env);
+  return { ...config, NODE_ID: config.NODE_ID ?? `node-${randomBytes(3).toString('hex')}` };
 }

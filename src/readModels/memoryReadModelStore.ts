@@ -64,6 +64,12 @@ export function createMemoryReadModelStore(): ReadModelStore {
     async messages(roomId, range) {
       return sliceRange(messagesByRoom.get(roomId) ?? [], range);
     },
+    async clear() {
+      rooms.clear();
+      messagesById.clear();
+      messagesByRoom.clear();
+      checkpoint = 0;
+    },
     async close() {},
   };
 }

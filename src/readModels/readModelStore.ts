@@ -27,5 +27,7 @@ export interface ReadModelStore {
   message(messageId: string): Promise<MessageView | null>;
   /** Ascending by seq. */
   messages(roomId: string, range: MessageRange): Promise<MessageView[]>;
+  /** Drops every view and the checkpoint (before a rebuild from the start of the log). */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }

@@ -133,6 +133,14 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
       const newestFirst = await redis.zrevrangebyscore(index, upper, '-inf', 'LIMIT', 0, limit);
       return messagesByIds(newestFirst.reverse());
     },
+    async clear() {
+      let cursor = '0';
+      do {
+        const [next, keys] = await writer.scan(cursor, 'MATCH', `${prefix}rm:*`, 'COUNT', 1_000);
+        if (keys.length > 0) await writer.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    },
     async close() {},
   };
 }

@@ -74,7 +74,12 @@ export async function buildApp(config: Config): Promise<App> {
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok', node: config.NODE_ID });
     if (path === '/readyz') {
       const ready = !draining && (await services.ready());
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'unavailable', node: config.NODE_ID });
+      // `connections` lets several balancers in front of the same nodes see each other's load.
+      return sendJson(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : draining ? 'draining' : 'unavailable',
+        node: config.NODE_ID,
+        connections: ws.connections,
+      });
     }
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
@@ -130,13 +135,16 @@ export async function buildApp(config: Config): Promise<App> {
       });
       const { port } = httpServer.address() as AddressInfo;
       const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-      return `http://${host}:${port}`;
+      const url = `http://${host}:${port}`;
+      services.announce(url);
+      return url;
     },
     async stop() {
       // Not ready at once (balancers stop sending new connections), still answering /readyz with
       // 503 through the grace period; then every socket is closed with 1012 so clients reconnect
       // elsewhere and resume with afterSeq.
       draining = true;
+      await services.withdraw();
       await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS).unref());
       httpServer.close();
       await ws.close(CloseCodes.ServiceRestart, 'server restarting: reconnect and resume with afterSeq');

@@ -26,6 +26,7 @@ import { createRedisBroker } from '../broker/redisBroker.js';
 import { createRedisRateLimiter } from '../limits/redisRateLimiter.js';
 import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
+import { announceNode } from './announce.js';
 
 export interface Services {
   log: Logger;
@@ -38,6 +39,10 @@ export interface Services {
   hub: RoomHub;
   /** Replays the log into the read models; then follows it live. */
   start(): Promise<void>;
+  /** With Redis: tells balancers this node serves at `url` (until `withdraw`). */
+  announce(url: string): void;
+  /** Stops announcing this node (it is draining). */
+  withdraw(): Promise<void>;
   /** The event store and the broker both answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -104,6 +109,7 @@ export async function createServices(config: Config): Promise<Services> {
       .then((view) => broker.publish(presenceChannel(roomId), view))
       .catch((error) => log.warn({ err: error, roomId }, 'presence publish failed'));
   });
+  let announcement: { withdraw(): Promise<void> } | null = null;
   const followed = setInterval(() => {
     metrics.followedRooms.set(hub.roomCount);
     metrics.projectionPosition.set(projections.position());
@@ -124,6 +130,13 @@ export async function createServices(config: Config): Promise<Services> {
       metrics.projectionPosition.set(projections.position());
       const perSecond = report.ms > 0 ? Math.round((report.events / report.ms) * 1000) : 0;
       log.info({ events: report.events, ms: Math.round(report.ms), eventsPerSecond: perSecond, position: report.position }, 'replayed the log into the read models');
+    },
+    announce(url) {
+      if (shared) announcement = shared.announce(config.ANNOUNCE_URL ?? url);
+    },
+    async withdraw() {
+      await announcement?.withdraw();
+      announcement = null;
     },
     async ready() {
       const [storeOk, brokerOk] = await Promise.all([store.ping().catch(() => false), broker.ping().catch(() => false)]);
@@ -166,6 +179,7 @@ function createRedisParts(config: Config, url: string, log: Logger) {
       windowMs: config.RATE_LIMIT_WINDOW_MS,
       onError,
     }),
+    announce: (nodeUrl: string) => announceNode({ redis, prefix, nodeId: config.NODE_ID, url: nodeUrl, onError }),
     close: () => {
       redis.disconnect();
       writer.disconnect();

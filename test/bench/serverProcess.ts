@@ -14,6 +14,8 @@ export interface ServerHandle {
   /** The last lines the process printed (stdout and stderr), newest last. */
   output: string[];
   rssKb(): number;
+  /** Set when the process ended (or began draining) before the bench asked it to: evidence of an outside kill or a crash. */
+  unexpectedEnd(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,15 @@ export function startServer(kind: ServerKind, opts: StartOptions): Promise<Serve
       clearTimeout(timer);
       const startupMs = performance.now() - spawnedAt;
       const pid = child.pid!;
+      let stopping = false;
+      let ended: string | undefined;
+      child.once('exit', (code, signal) => {
+        if (!stopping) ended ??= `exited (${signal ?? `code ${code}`}) at ${new Date().toISOString().slice(11, 23)} without the bench asking`;
+      });
+      collectLines(child, [], (l) => {
+        // roomlog logs `{"signal":"SIGTERM","msg":"draining"}` when told to stop.
+        if (!stopping && /"signal"|draining/.test(l)) ended ??= `got a stop signal at ${new Date().toISOString().slice(11, 23)} that the bench did not send: ${l.slice(0, 200)}`;
+      });
       resolve({
         kind,
         url: m[1]!,
@@ -79,7 +90,9 @@ export function startServer(kind: ServerKind, opts: StartOptions): Promise<Serve
         startupMs,
         output,
         rssKb: () => readRssKb(pid),
+        unexpectedEnd: () => ended,
         stop: () => {
+          stopping = true;
           child.stdin?.end();
           return stopChild(child);
         },

@@ -11,6 +11,7 @@ import {
   createRoom,
   createUser,
   describeError,
+  roomHead,
   sendMessage,
   wsClient,
   type UserSession,
@@ -42,7 +43,7 @@ describe('garbage frames', () => {
   it('close only the socket that sent them, with 4400; other sockets keep their subscriptions', async () => {
     const healthy = wsClient(node.wsUrl, alice.token);
     try {
-      const events = collectRoomEvents(healthy, roomId);
+      const events = collectRoomEvents(healthy, roomId, await roomHead(node.url, alice.token, roomId));
       const before = await sendMessage(node.url, alice.token, roomId, 'before the garbage');
       await events.waitFor((items) => items.some((e) => e.seq === before.seq), 10_000, 'healthy subscription is live');
 

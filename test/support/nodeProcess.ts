@@ -48,6 +48,8 @@ export interface ExitedProcess {
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const live = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
+/** Nodes told to go (stop, kill, killAllNodes): their exit is no surprise. */
+const expectedExits = new WeakSet<ChildProcess>();
 
 /** A fresh, empty data directory, removed by `killAllNodes`. */
 export function freshDataDir(): string {
@@ -150,6 +152,11 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
     throw error;
   }
   const port = Number(LISTENING.exec(line)![1]);
+  // A node that goes away without being told to is worth a loud line: the failing test that
+  // follows would otherwise only show a closed socket.
+  child.once('exit', (code, signal) => {
+    if (!expectedExits.has(child)) console.error(`node on port ${port} exited unexpectedly (${code ?? signal}); its last lines:\n${logs.slice(-20).join('\n')}`);
+  });
   const stdoutEnded = new Promise<void>((resolve) => child.stdout!.once('close', () => resolve()));
   return {
     url: `http://127.0.0.1:${port}`,
@@ -159,6 +166,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
     process: child,
     logs,
     async stop(graceMs = 15_000) {
+      expectedExits.add(child);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -170,6 +178,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
       return child.exitCode;
     },
     async kill() {
+      expectedExits.add(child);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited(child);
     },
@@ -194,6 +203,7 @@ export async function runNodeToExit(options: { env?: Record<string, string>; tim
 /** For `afterAll`: SIGKILLs every node this file started that is still running, and removes temp dirs. */
 export async function killAllNodes(): Promise<void> {
   const running = [...live];
+  for (const child of running) expectedExits.add(child);
   for (const child of running) child.kill('SIGKILL');
   await Promise.all(running.map(exited));
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });

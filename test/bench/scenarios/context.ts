@@ -88,6 +88,11 @@ export async function withServer<T>(
     ctx.log(`${label}: ${kind} failed: ${msg.split('\n')[0]}`);
     return undefined;
   } finally {
+    const ended = server?.unexpectedEnd();
+    if (ended) {
+      ctx.notes.push(`${label} / ${kind}: WARNING: server pid ${server!.pid} ${ended}; figures of this step are not valid`);
+      ctx.log(`${label}: ${kind} server ${ended}`);
+    }
     await load?.stop();
     await server?.stop();
   }

@@ -1,0 +1,35 @@
+/** What the balancer knows of one backend when it picks one. */
+export interface Candidate {
+  id: string;
+  ready: boolean;
+  /** Open connections the backend itself reported at the last health check (all balancers'). */
+  reported: number;
+  /** This balancer's opened minus closed connections to it since that report. */
+  delta: number;
+}
+
+/**
+ * Least connections, ties broken round-robin. Pure.
+ *
+ * The load of a backend is what it reported at its last health check plus what THIS balancer has
+ * added since. With one balancer that is exactly its live count; with several in front of the
+ * same nodes, each one also sees the others' connections (at most one check interval old), so
+ * they do not all pile onto the node that looks empty to each of them alone.
+ *
+ * `turn` rotates where ties start, so equal backends take turns.
+ */
+export function choose(candidates: readonly Candidate[], turn: number): Candidate | null {
+  let best: Candidate | null = null;
+  let bestLoad = Infinity;
+  const n = candidates.length;
+  for (let i = 0; i < n; i++) {
+    const candidate = candidates[(turn + i) % n]!;
+    if (!candidate.ready) continue;
+    const load = Math.max(0, candidate.reported + candidate.delta);
+    if (load < bestLoad) {
+      best = candidate;
+      bestLoad = load;
+    }
+  }
+  return best;
+}
