@@ -11,11 +11,14 @@ interface Sample {
   at: number;
   busyTicks: number;
   byPid: Map<number, number>;
+  sysByPid: Map<number, number>;
 }
 
 export interface CpuUsage {
   /** Cores used on average, per pid given. */
   byPid: Map<number, number>;
+  /** The kernel-mode part of `byPid` (syscalls: socket writes, fsync). */
+  sysByPid: Map<number, number>;
   /** Cores used on average by every other process on the machine. */
   other: number;
   cores: number;
@@ -27,19 +30,25 @@ function systemBusyTicks(): number {
   return user + nice + system + irq + softirq + steal;
 }
 
-function processTicks(pid: number): number {
+function processTicks(pid: number): { total: number; sys: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(rest[11]) + Number(rest[12]);
+    return { total: Number(rest[11]) + Number(rest[12]), sys: Number(rest[12]) };
   } catch {
-    return 0;
+    return { total: 0, sys: 0 };
   }
 }
 
 export function sampleCpu(pids: number[]): Sample {
-  return { at: performance.now(), busyTicks: systemBusyTicks(), byPid: new Map(pids.map((p) => [p, processTicks(p)])) };
+  const ticks = pids.map((p) => [p, processTicks(p)] as const);
+  return {
+    at: performance.now(),
+    busyTicks: systemBusyTicks(),
+    byPid: new Map(ticks.map(([p, t]) => [p, t.total])),
+    sysByPid: new Map(ticks.map(([p, t]) => [p, t.sys])),
+  };
 }
 
 export function usageSince(start: Sample): CpuUsage {
@@ -47,13 +56,15 @@ export function usageSince(start: Sample): CpuUsage {
   const seconds = (end.at - start.at) / 1000;
   const cores = (ticks: number): number => (seconds > 0 ? ticks / HZ / seconds : 0);
   const byPid = new Map<number, number>();
+  const sysByPid = new Map<number, number>();
+  for (const [pid, before] of start.sysByPid) sysByPid.set(pid, cores(Math.max(0, (end.sysByPid.get(pid) ?? before) - before)));
   let ours = 0;
   for (const [pid, before] of start.byPid) {
     const used = Math.max(0, (end.byPid.get(pid) ?? before) - before);
     ours += used;
     byPid.set(pid, cores(used));
   }
-  return { byPid, other: Math.max(0, cores(end.busyTicks - start.busyTicks - ours)), cores: cores(end.busyTicks - start.busyTicks) };
+  return { byPid, sysByPid, other: Math.max(0, cores(end.busyTicks - start.busyTicks - ours)), cores: cores(end.busyTicks - start.busyTicks) };
 }
 
 /**

@@ -53,7 +53,9 @@ export class FanoutLoad {
   private sessions: Session[] = [];
   private publisher: GqlSocket | undefined;
   private roomId = '';
-  private subscribers: GqlSocket[] = [];
+  /** Indexed by subscriber slot; a slot whose connect failed stays empty. */
+  private subscribers: (GqlSocket | undefined)[] = [];
+  private slots = 0;
   private readonly probeMark = Buffer.from(`probe|${this.run}|`);
   private probeSeen = new Uint8Array(0);
   private lastSeq = new Float64Array(0);
@@ -86,8 +88,10 @@ export class FanoutLoad {
   async openSubscribers(req: OpenSubscribersRequest): Promise<OpenSubscribersResult> {
     const t0 = performance.now();
     if (this.sessions.length === 0) await this.createSessions(req.count);
-    const base = this.subscribers.length;
-    this.growState(base + req.count);
+    const base = this.slots;
+    this.slots += req.count;
+    this.growState(this.slots);
+    const liveBefore = this.live;
     let failed = 0;
     let firstError: string | undefined;
     const indexes = Array.from({ length: req.count }, (_, i) => base + i);
@@ -103,7 +107,7 @@ export class FanoutLoad {
       }
     });
     const opened = req.count - failed;
-    await this.waitLive(base + opened, req.liveTimeoutMs);
+    await this.waitLive(liveBefore + opened, req.liveTimeoutMs);
     const live = this.probeSeen.subarray(base).reduce((n, seen) => n + seen, 0);
     return { opened, failed, firstError: firstError ?? this.firstSubError, live, elapsedMs: performance.now() - t0 };
   }
@@ -123,7 +127,7 @@ export class FanoutLoad {
   async publish(req: PublishRequest): Promise<PublishResult> {
     const total = Math.max(1, Math.round((req.ratePerSecond * req.durationMs) / 1000));
     const n = this.subscribers.filter(Boolean).length;
-    const phase = new Phase(`${req.phase}-${this.run}`, this.subscribers.length, total);
+    const phase = new Phase(`${req.phase}-${this.run}`, this.slots, total);
     this.phase = phase;
     let publishErrors = 0;
     let firstError: string | undefined;
@@ -176,6 +180,10 @@ export class FanoutLoad {
     for (const s of this.subscribers) s?.close();
     this.publisher?.close();
     this.subscribers = [];
+    this.slots = 0;
+    this.live = 0;
+    this.probeSeen = new Uint8Array(0);
+    this.lastSeq = new Float64Array(0);
     this.publisher = undefined;
     return { closed };
   }

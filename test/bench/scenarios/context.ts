@@ -114,7 +114,7 @@ export async function withCpu<T>(ctx: ScenarioContext, label: string, server: Se
   const start = sampleCpu([server.pid, load.pid]);
   const result = await fn();
   const u = usageSince(start);
-  const line = `CPU cores: server ${u.byPid.get(server.pid)!.toFixed(2)}, load client ${u.byPid.get(load.pid)!.toFixed(2)}, other processes ${u.other.toFixed(2)}`;
+  const line = `CPU cores: server ${u.byPid.get(server.pid)!.toFixed(2)} (kernel ${u.sysByPid.get(server.pid)!.toFixed(2)}), load client ${u.byPid.get(load.pid)!.toFixed(2)}, other processes ${u.other.toFixed(2)}`;
   ctx.log(`${label}: ${line}`);
   ctx.notes.push(`${label}: ${line}${u.other > OTHER_CPU_LIMIT ? ' — WARNING: other processes were busy, this figure is disturbed' : ''}`);
   return result;
