@@ -47,7 +47,13 @@ export class RoomRepository {
     const slot = this.slot(roomId);
     return new Promise((resolve, reject) => {
       slot.queue.push({ command, resolve, reject });
-      if (!slot.running) void this.drain(roomId, slot);
+      if (!slot.running) {
+        // Start on the next turn of the event loop, not now: every command that arrives in the
+        // same round of socket reads then joins this batch. Starting at once would run each
+        // command alone (the append is synchronous), one fsync per send.
+        slot.running = true;
+        setImmediate(() => void this.drain(roomId, slot));
+      }
     });
   }
 
@@ -86,7 +92,6 @@ export class RoomRepository {
   }
 
   private async drain(roomId: string, slot: RoomSlot): Promise<void> {
-    slot.running = true;
     try {
       while (slot.queue.length > 0) {
         const batch = slot.queue.splice(0, slot.queue.length);
