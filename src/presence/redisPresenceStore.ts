@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { UserRef } from '../domain/events.js';
 import type { PresenceView } from '../../projections/presence.js';
@@ -27,7 +28,10 @@ export interface RedisPresenceOptions {
  *   node that set the flag announces the lapse.
  */
 export function createRedisPresenceStore(options: RedisPresenceOptions): PresenceStore {
-  const { redis, prefix, nodeId, heartbeatMs = 2_000, nodeTtlMs = 6_000, typingTtlMs = 5_000 } = options;
+  const { redis, prefix, heartbeatMs = 2_000, nodeTtlMs = 6_000, typingTtlMs = 5_000 } = options;
+  // One identity per process, not per NODE_ID: a node restarted under the same name is a new
+  // presence node, and what its previous life left is reaped when that life's heartbeat lapses.
+  const nodeId = `${options.nodeId}~${randomBytes(4).toString('hex')}`;
   const onError = options.onError ?? (() => {});
   const listeners: Array<(roomId: string) => void> = [];
   const changed = (roomId: string) => listeners.forEach((listener) => listener(roomId));
@@ -63,8 +67,7 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
   }
 
   const beat = () => heartbeat().then(reap).catch(onError);
-  // A node restarted under the same NODE_ID before its TTL ran out: what it had is stale.
-  void removeNode(nodeId).then(beat, onError);
+  void beat();
   const timer = setInterval(beat, heartbeatMs);
   timer.unref();
 
@@ -74,6 +77,9 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
         .multi()
         .hset(key.online(roomId), `${nodeId}|${connectionId}`, JSON.stringify(user))
         .sadd(key.nodeRooms(nodeId), roomId)
+        // Listed with its first entry, so its entries are reaped even if it dies before its
+        // first heartbeat lands.
+        .sadd(key.nodes, nodeId)
         .exec();
       changed(roomId);
     },
