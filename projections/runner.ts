@@ -6,8 +6,11 @@ import type { ReadModelStore } from '../src/readModels/readModelStore.js';
 export interface ProjectionRunnerOptions {
   store: EventStore;
   readModels: ReadModelStore;
-  /** Also called with every applied batch (e.g. to rebuild rate-limit state on start). */
-  onApplied?: (events: RoomEvent[]) => void;
+  /**
+   * Also called with every applied batch; `replayed` is true for what was already in the log when
+   * the runner started (e.g. to rebuild rate-limit state from past sends, and only from those).
+   */
+  onApplied?: (events: RoomEvent[], replayed: boolean) => void;
   /** Events per read while catching up. */
   pageSize?: number;
 }
@@ -39,7 +42,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   let subscription: AllSubscription | null = null;
   const waiters = new Set<{ position: number; resolve: () => void }>();
 
-  async function applyBatch(stored: Parameters<typeof toRoomEvent>[0][]): Promise<void> {
+  async function applyBatch(stored: Parameters<typeof toRoomEvent>[0][], replayed: boolean): Promise<void> {
     const events: RoomEvent[] = [];
     for (const event of stored) {
       const roomEvent = toRoomEvent(event);
@@ -47,7 +50,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
     if (events.length > 0) {
       await readModels.apply(events);
-      onApplied?.(events);
+      onApplied?.(events, replayed);
     }
     const last = stored.at(-1);
     if (last) advance(last.position);
@@ -73,7 +76,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       for (;;) {
         const page = await store.readAll({ afterPosition: applied, limit: pageSize });
         if (page.length === 0) break;
-        await applyBatch(page);
+        await applyBatch(page, true);
         count += page.length;
         onProgress?.(count, head - from);
         if (page.length < pageSize) break;
@@ -81,7 +84,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       const report = { events: count, ms: performance.now() - started, position: applied };
       subscription = store.subscribeToAll({
         afterPosition: applied,
-        onEvent: (event) => applyBatch([event]),
+        onEvent: (event) => applyBatch([event], false),
       });
       return report;
     },

@@ -78,10 +78,6 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
-  wss.on('connection', (socket) => {
-    metrics.wsConnections.inc();
-    socket.once('close', () => metrics.wsConnections.dec());
-  });
 
   const server = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
@@ -108,7 +104,14 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('could not parse the query')];
         }
-        const errors = enveloped.validate(enveloped.schema, document);
+        let errors;
+        try {
+          errors = enveloped.validate(enveloped.schema, document);
+        } catch (error) {
+          // Limit plugins (aliases, depth, cost) may throw from validation: that is the client's
+          // operation failing, not the connection, so answer it like any validation error.
+          errors = [error instanceof GraphQLError ? error : new GraphQLError('the operation is not valid')];
+        }
         if (errors.length > 0) return [...errors];
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
@@ -142,6 +145,16 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
     wss,
     limits.keepAliveMs,
   );
+
+  // Registered after useServer's own listener on purpose: graphql-ws prints every socket error
+  // with its stack to stderr (a client sending a frame over maxPayload is enough). ws has already
+  // closed such a socket with the right code (1009); log it as the client's doing.
+  wss.on('connection', (socket) => {
+    metrics.wsConnections.inc();
+    socket.once('close', () => metrics.wsConnections.dec());
+    socket.removeAllListeners('error');
+    socket.on('error', (error) => log.debug({ err: error }, 'websocket error from a client'));
+  });
 
   async function startRawRoomEvents(
     ctx: Ctx,

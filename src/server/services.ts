@@ -73,8 +73,10 @@ export async function createServices(config: Config): Promise<Services> {
     : createProjectionRunner({
         store,
         readModels,
-        // Sends inside the current window count against the limit after a restart too.
-        onApplied: (events) => {
+        // Sends made before a restart, inside the current window, still count against the limit.
+        // Live sends were counted when they were made (ChatService), so only replayed ones here.
+        onApplied: (events, replayed) => {
+          if (!replayed) return;
           for (const event of events) if (event.type === 'MessagePosted') limiter.record(event.data.author.id, event.at);
         },
       });

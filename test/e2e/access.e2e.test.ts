@@ -35,9 +35,10 @@ beforeAll(async () => {
   stranger = await createUser(node.url, 'stranger');
 });
 
+// Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
+afterAll(killAllNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
-  await killAllNodes();
 });
 
 const JOIN = 'mutation($roomId: ID!, $password: String) { joinRoom(roomId: $roomId, password: $password) { id private } }';

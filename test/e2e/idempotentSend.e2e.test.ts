@@ -31,9 +31,10 @@ beforeAll(async () => {
   roomId = (await createRoom(node.url, alice.token, 'idempotency')).id;
 });
 
+// Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
+afterAll(killAllNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
-  await killAllNodes();
 });
 
 const postedWith = async (clientMessageId: string, room = roomId) =>

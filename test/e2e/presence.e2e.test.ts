@@ -40,9 +40,10 @@ beforeAll(async () => {
   alice = await createUser(node.url, 'alice');
 });
 
+// Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
+afterAll(killAllNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
-  await killAllNodes();
 });
 
 const isOnline = (items: Presence[], user: UserSession) => items.at(-1)?.online.some((u) => u.id === user.user.id) ?? false;

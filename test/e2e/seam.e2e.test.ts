@@ -126,7 +126,7 @@ describe.each(['sqlite', 'memory'])('the seam between catch-up and live (EVENT_S
       expect(new Set(bodies).size).toBe(SENDERS * PER_SENDER);
     } finally {
       await Promise.all(clients.map((c) => c.dispose()));
-      expect(await node.stop()).toBe(0);
+      expect.soft(await node.stop(), 'exit code after SIGTERM').toBe(0);
     }
   });
 });

@@ -32,9 +32,10 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) await sendMessage(node.url, alice.token, roomId, `history ${i}`);
 });
 
+// Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
+afterAll(killAllNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
-  await killAllNodes();
 });
 
 /** Reads a text/event-stream response, handing each `next` event's data to `onNext`. */

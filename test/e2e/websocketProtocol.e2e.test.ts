@@ -28,9 +28,10 @@ beforeAll(async () => {
   roomId = (await createRoom(node.url, alice.token, 'protocol')).id;
 });
 
+// Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
+afterAll(killAllNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
-  await killAllNodes();
 });
 
 const subscribeMessage = (id: string, afterSeq?: number) => ({

@@ -346,7 +346,7 @@ export interface RawClient {
 export async function connectRaw(wsUrl: string, protocol: string | null = 'graphql-transport-ws'): Promise<RawClient> {
   const ws = protocol === null ? new WebSocket(wsUrl) : new WebSocket(wsUrl, protocol);
   const queue: string[] = [];
-  let waiting: ((text: string) => void) | null = null;
+  let waiting: { resolve: (text: string) => void; reject: (error: Error) => void } | null = null;
   let closeEvent: { code: number; reason: string } | null = null;
   const closeWaiters: Array<(event: { code: number; reason: string }) => void> = [];
 
@@ -354,15 +354,20 @@ export async function connectRaw(wsUrl: string, protocol: string | null = 'graph
     const text = data.toString();
     assertNoStackTrace(text, 'WebSocket message');
     if (waiting) {
-      const wake = waiting;
+      const { resolve } = waiting;
       waiting = null;
-      wake(text);
+      resolve(text);
     } else queue.push(text);
   });
   ws.on('close', (code, reason) => {
     closeEvent = { code, reason: reason.toString() };
     assertNoStackTrace(closeEvent.reason, 'close reason');
     for (const wake of closeWaiters.splice(0)) wake(closeEvent);
+    if (waiting) {
+      const { reject } = waiting;
+      waiting = null;
+      reject(new Error(`socket closed (${code} ${closeEvent.reason}) while waiting for a message`));
+    }
   });
   ws.on('error', () => {
     // Surfaces as 'close' too; the tests assert on close codes.
@@ -399,14 +404,21 @@ export async function connectRaw(wsUrl: string, protocol: string | null = 'graph
     waitForMessage(timeoutMs = 5_000) {
       const next = queue.shift();
       if (next !== undefined) return Promise.resolve(parse(next));
+      if (closeEvent) return Promise.reject(new Error(`socket closed (${closeEvent.code} ${closeEvent.reason}); no message queued`));
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting = null;
-          reject(new Error(`no message within ${timeoutMs} ms${closeEvent ? ` (socket closed ${closeEvent.code} ${closeEvent.reason})` : ''}`));
+          reject(new Error(`no message within ${timeoutMs} ms`));
         }, timeoutMs);
-        waiting = (text) => {
-          clearTimeout(timer);
-          resolve(parse(text));
+        waiting = {
+          resolve: (text) => {
+            clearTimeout(timer);
+            resolve(parse(text));
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
         };
       });
     },

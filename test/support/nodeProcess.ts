@@ -70,6 +70,12 @@ function spawnServer(env: Record<string, string>): { child: ChildProcess; logs: 
   });
   live.add(child);
   child.once('exit', () => live.delete(child));
+  // A signal sent through this handle (by a helper or by a test) is an expected exit.
+  const kill = child.kill.bind(child);
+  child.kill = (signal?: NodeJS.Signals | number) => {
+    expectedExits.add(child);
+    return kill(signal);
+  };
   const logs: string[] = [];
   const lines = new LineWatch(logs);
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -166,7 +172,6 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
     process: child,
     logs,
     async stop(graceMs = 15_000) {
-      expectedExits.add(child);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -178,7 +183,6 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
       return child.exitCode;
     },
     async kill() {
-      expectedExits.add(child);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited(child);
     },
@@ -203,7 +207,6 @@ export async function runNodeToExit(options: { env?: Record<string, string>; tim
 /** For `afterAll`: SIGKILLs every node this file started that is still running, and removes temp dirs. */
 export async function killAllNodes(): Promise<void> {
   const running = [...live];
-  for (const child of running) expectedExits.add(child);
   for (const child of running) child.kill('SIGKILL');
   await Promise.all(running.map(exited));
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
