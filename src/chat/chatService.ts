@@ -86,7 +86,9 @@ export class ChatService {
     valid.messageBody(body, this.deps.limits.maxBodyChars);
     const messageId = messageIdFor(roomId, postEventId(roomId, author.id, clientMessageId));
     // A resend of something already projected is answered without touching the limit or the log.
-    const known = await this.deps.readModels.message(messageId);
+    // Only a shortcut: if the read models are slow or away (Redis down), the aggregate still
+    // recognises the resend, so the send must not wait on them.
+    const known = await within(this.deps.readModels.message(messageId), 200, null);
     if (known) return known;
     const limit = await this.deps.limiter.consume(author.id);
     if (!limit.allowed) {
@@ -211,6 +213,13 @@ export class ChatService {
     }
     throw notFound('message');
   }
+}
+
+/** The promise's value, or `fallback` if it fails or takes longer than `ms`. */
+function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([promise.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
 }
 
 function requireViewer(viewer: UserRef | null): UserRef {

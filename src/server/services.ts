@@ -164,8 +164,10 @@ function createRedisParts(config: Config, url: string, log: Logger) {
   const onError = (error: unknown) => log.warn({ err: error }, 'redis error');
   // Queries and the projector's fenced writes each get a connection (WATCH is per connection);
   // the broker opens its own two (a subscriber connection can do nothing else).
-  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
-  const writer = new Redis(url, { maxRetriesPerRequest: 2 });
+  // commandTimeout: a Redis that stops answering (paused, partitioned) must fail these calls,
+  // not hang them; the send path treats Redis as optional (the log is the source of truth).
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 1_000 });
+  const writer = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   redis.on('error', onError);
   writer.on('error', onError);
   const lease = createRedisLease({ redis: writer, key: `${prefix}projector:lease`, holder: config.NODE_ID, ttlMs: 5_000 });

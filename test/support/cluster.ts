@@ -54,8 +54,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const nodes: NodeHandle[] = [];
   const name = options.name ?? 'n';
+  let started = 0;
   const addNode = async () => {
-    const id = `${name}${nodes.length + 1}`;
+    // Numbered before the await: nodes started together must not share a NODE_ID (presence and
+    // the projector lease are per NODE_ID).
+    const id = `${name}${++started}`;
     const node = await startNode({ env: { ...env, NODE_ID: id }, dataDir });
     nodeIds.set(node, id);
     nodes.push(node);
@@ -82,19 +85,28 @@ export function waitForExit(node: NodeHandle, timeoutMs: number): Promise<{ code
   });
 }
 
-/** Log lines at pino level ≥ 40 (warn, error, fatal), for failure messages and the report. */
+/**
+ * Log lines at pino level ≥ 40 (warn, error, fatal), grouped by node, message and error message
+ * with a count, for failure messages and the report ("r2 ×12 [40] redis error: connect ECONNREFUSED").
+ */
 export function problemLines(nodes: NodeHandle[], max = 40): string[] {
-  const lines: string[] = [];
+  const counts = new Map<string, number>();
   for (const node of nodes) {
     for (const line of node.logs) {
+      let key: string | null = null;
       try {
-        if ((JSON.parse(line) as { level?: number }).level! >= 40) lines.push(line);
+        const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } } & Record<string, unknown>;
+        if ((entry.level ?? 0) >= 40) {
+          const detail = entry.err?.message ?? (entry.seq !== undefined ? `seq ${String(entry.seq)}` : '');
+          key = `${nodeId(node)} [${entry.level}] ${entry.msg ?? ''}${detail ? `: ${detail.replace(/:\d{2,5}\b/g, ':PORT')}` : ''}`;
+        }
       } catch {
-        if (/error|warn/i.test(line)) lines.push(`[${nodeId(node)}] ${line}`);
+        if (/error|warn/i.test(line)) key = `${nodeId(node)} ${line.slice(0, 200)}`;
       }
+      if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
-  return lines.slice(-max);
+  return [...counts].slice(0, max).map(([key, count]) => (count > 1 ? `${key} (×${count})` : key));
 }
 
 /** GET `path` over a keep-alive agent (so it can still reach a node that stopped accepting). */
@@ -267,7 +279,13 @@ export class RoomFollower {
       ws.once('close', (code) => fail(new Error(`${id} closed (${code}) before connection_ack`)));
       ws.on('message', (data) => {
         const text = data.toString();
-        const message = JSON.parse(text) as { type: string; payload?: unknown };
+        let message: { type: string; payload?: unknown };
+        try {
+          message = JSON.parse(text) as typeof message;
+        } catch {
+          this.failures.push(`${id}: not JSON: ${text.slice(0, 200)}`);
+          return;
+        }
         if (message.type === 'connection_ack') {
           clearTimeout(timer);
           ws.removeAllListeners('close');
