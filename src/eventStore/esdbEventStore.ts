@@ -76,8 +76,13 @@ export function storedFrom(resolved: ResolvedEvent | AllStreamResolvedEvent): St
     stream: event.streamId,
     revision: seqOfRevision(event.revision),
     position: positionOf(event.position),
-    createdAt: event.created.getTime(),
+    createdAt: importedAt(event.metadata) ?? event.created.getTime(),
   };
+}
+
+function importedAt(metadata: unknown): number | null {
+  const value = (metadata as { createdAt?: unknown } | undefined)?.createdAt;
+  return typeof value === 'number' ? value : null;
 }
 
 /**
@@ -131,7 +136,15 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
       try {
         result = await client.appendToStream(
           stream,
-          events.map((event) => jsonEvent({ id: event.id, type: event.type, data: event.data as Record<string, unknown> })),
+          events.map((event) =>
+            jsonEvent({
+              id: event.id,
+              type: event.type,
+              data: event.data as Record<string, unknown>,
+              // ESDB sets its own `created`; an imported event's original time travels here.
+              ...(event.createdAt !== undefined ? { metadata: { createdAt: event.createdAt } } : {}),
+            }),
+          ),
           { expectedRevision: expectedRevisionForEsdb(expectedRevision) },
         );
       } catch (error) {
@@ -144,12 +157,12 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
         throw new DuplicateEventIdError(events[0]!.id);
       }
       const position = positionOf(result.position);
-      const createdAt = Date.now();
+      const now = Date.now();
       const first = revision - events.length + 1;
       return {
         revision,
         position,
-        events: events.map((event, i) => ({ ...event, stream, revision: first + i, position, createdAt })),
+        events: events.map((event, i) => ({ ...event, stream, revision: first + i, position, createdAt: event.createdAt ?? now })),
       };
     },
     async readStream(stream, opts = {}) {

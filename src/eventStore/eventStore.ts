@@ -18,6 +18,11 @@ export interface NewEvent {
   id: string;
   type: string;
   data: unknown;
+  /**
+   * When it happened, if not now: only for moving events between stores (import), so a room's
+   * history keeps its times. Adapters that cannot set it keep it beside the event.
+   */
+  createdAt?: number;
 }
 
 export interface StoredEvent {

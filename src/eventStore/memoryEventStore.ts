@@ -61,7 +61,7 @@ export function createMemoryEventStore(): EventStore {
     }
     // Serialise everything before storing anything, so a bad payload leaves the store untouched.
     const jsons = events.map((event) => JSON.stringify(event.data ?? null));
-    const createdAt = Date.now();
+    const now = Date.now();
     const records = events.map(
       (event, i): EventRecord => ({
         id: event.id,
@@ -70,7 +70,7 @@ export function createMemoryEventStore(): EventStore {
         stream,
         revision: actual + i + 1,
         position: log.length + i + 1,
-        createdAt,
+        createdAt: event.createdAt ?? now,
       }),
     );
     for (const record of records) {

@@ -100,10 +100,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       if (expectedRevision !== 'any' && expectedRevision !== actual) {
         throw new WrongExpectedRevisionError(stream, expectedRevision, actual);
       }
-      const createdAt = Date.now();
+      const now = Date.now();
       const stored = events.map((event, i): StoredEvent => {
         const revision = actual + i + 1;
         const json = jsons[i] as string;
+        const createdAt = event.createdAt ?? now;
         const { lastInsertRowid } = insert.run(event.id, stream, revision, event.type, json, createdAt);
         const data = JSON.parse(json) as unknown;
         return { id: event.id, type: event.type, data, stream, revision, position: Number(lastInsertRowid), createdAt };

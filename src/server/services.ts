@@ -9,8 +9,7 @@ import { ChatService } from '../chat/chatService.js';
 import type { Config } from '../config.js';
 import { RoomRepository } from '../domain/roomRepository.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import { createMemoryEventStore } from '../eventStore/memoryEventStore.js';
-import { createSqliteEventStore } from '../eventStore/sqliteEventStore.js';
+import { openEventStore } from '../eventStore/openEventStore.js';
 import { RoomHub } from '../fanout/roomHub.js';
 import { Subscriptions } from '../fanout/subscriptions.js';
 import { createMemoryRateLimiter } from '../limits/memoryRateLimiter.js';
@@ -54,7 +53,7 @@ export async function createServices(config: Config): Promise<Services> {
   const metrics = createMetrics(config.NODE_ID);
   mkdirSync(config.DATA_DIR, { recursive: true });
   const sessions = createSessions({ secret: jwtSecret(config), ttlSeconds: config.SESSION_TTL_SECONDS });
-  const store = createEventStore(config);
+  const store = openEventStore({ eventStore: config.EVENT_STORE, dataDir: config.DATA_DIR, onError: (error) => log.warn({ err: error }, 'event store error') });
   const shared = config.REDIS_URL ? createRedisParts(config, config.REDIS_URL, log) : null;
   const broker = shared?.broker ?? createMemoryBroker();
   const readModels = shared?.readModels ?? createMemoryReadModelStore();
@@ -189,16 +188,6 @@ function createRedisParts(config: Config, url: string, log: Logger) {
       writer.disconnect();
     },
   };
-}
-
-function createEventStore(config: Config): EventStore {
-  if (config.EVENT_STORE === 'memory') return createMemoryEventStore();
-  if (config.EVENT_STORE === 'sqlite') {
-    // Several nodes may share the file. SQLite's own busy wait blocks the event loop, so keep it
-    // short and let the adapter's jittered async retries do the waiting.
-    return createSqliteEventStore({ file: join(config.DATA_DIR, 'events.sqlite'), busyTimeoutMs: 50 });
-  }
-  throw new Error('EVENT_STORE=esdb://…: the EventStoreDB adapter is not built yet; use sqlite or memory');
 }
 
 /** JWT_SECRET, or a secret generated once into DATA_DIR (0600) so restarts keep sessions valid. */

@@ -1,0 +1,98 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { roomStream } from '../domain/events.js';
+import type { EventStore, NewEvent } from '../eventStore/eventStore.js';
+import { readWholeStream, storeFrom, type StoreOptions } from './context.js';
+
+/** One line of an export: everything needed to append the event again, exactly. */
+interface ExportedEvent {
+  stream: string;
+  revision: number;
+  id: string;
+  type: string;
+  data: unknown;
+  createdAt: number;
+}
+
+/** Writes rooms' streams as JSON lines (to a file or stdout), in seq order per room. */
+export async function exportRooms(options: StoreOptions & { room: string[]; out?: string }): Promise<void> {
+  const store = storeFrom(options);
+  const out: NodeJS.WritableStream = options.out ? createWriteStream(options.out) : process.stdout;
+  try {
+    for (const room of options.room) {
+      for await (const event of readWholeStream(store, roomStream(room))) {
+        const line: ExportedEvent = { stream: event.stream, revision: event.revision, id: event.id, type: event.type, data: event.data, createdAt: event.createdAt };
+        if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      }
+    }
+  } finally {
+    if (out !== process.stdout) await new Promise<void>((resolve) => out.end(() => resolve()));
+    await store.close();
+  }
+}
+
+/**
+ * Appends exported events to a store, keeping their streams, seqs, ids and times. Each event is
+ * appended at exactly its revision (expected revision = its seq - 1), so an import into a store
+ * that already has different events there fails loudly instead of renumbering; importing the
+ * same file twice appends nothing the second time (the ids are already stored).
+ */
+export async function importEvents(options: StoreOptions & { file?: string }): Promise<{ appended: number; skipped: number }> {
+  const store = storeFrom(options);
+  const input = createInterface({ input: options.file ? createReadStream(options.file) : process.stdin, crlfDelay: Infinity });
+  let batch: ExportedEvent[] = [];
+  const counts = { appended: 0, skipped: 0 };
+  try {
+    let lineNumber = 0;
+    for await (const line of input) {
+      lineNumber++;
+      if (line.trim() === '') continue;
+      const event = parseLine(line, lineNumber);
+      const last = batch.at(-1);
+      if (last && (last.stream !== event.stream || event.revision !== last.revision + 1 || batch.length >= 500)) {
+        await appendBatch(store, batch, counts);
+        batch = [];
+      }
+      batch.push(event);
+    }
+    if (batch.length > 0) await appendBatch(store, batch, counts);
+    return counts;
+  } finally {
+    await store.close();
+  }
+}
+
+async function appendBatch(store: EventStore, batch: ExportedEvent[], counts: { appended: number; skipped: number }): Promise<void> {
+  const first = batch[0]!;
+  const events: NewEvent[] = batch.map(({ id, type, data, createdAt }) => ({ id, type, data, createdAt }));
+  try {
+    await store.append(first.stream, events, { expectedRevision: first.revision - 1 });
+    counts.appended += batch.length;
+  } catch (error) {
+    // Already imported (same ids at the same seqs): fine, nothing to do.
+    const existing = await store.readStream(first.stream, { fromRevision: first.revision, limit: batch.length });
+    if (existing.length === batch.length && existing.every((e, i) => e.id === batch[i]!.id)) {
+      counts.skipped += batch.length;
+      return;
+    }
+    throw new Error(`cannot import ${first.stream} at seq ${first.revision}: ${(error as Error).message}`);
+  }
+}
+
+function parseLine(line: string, lineNumber: number): ExportedEvent {
+  let value: Partial<ExportedEvent>;
+  try {
+    value = JSON.parse(line) as Partial<ExportedEvent>;
+  } catch {
+    throw new Error(`line ${lineNumber}: not JSON`);
+  }
+  const ok =
+    typeof value.stream === 'string' &&
+    Number.isInteger(value.revision) &&
+    (value.revision as number) >= 1 &&
+    typeof value.id === 'string' &&
+    typeof value.type === 'string' &&
+    typeof value.createdAt === 'number';
+  if (!ok) throw new Error(`line ${lineNumber}: expected {stream, revision, id, type, data, createdAt}`);
+  return value as ExportedEvent;
+}

@@ -1,0 +1,96 @@
+import { SingleBar, Presets } from 'cli-progress';
+import { Redis } from 'ioredis';
+import type { RoomEvent } from '../domain/events.js';
+import { toRoomEvent } from '../domain/fromStored.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import { openEventStore } from '../eventStore/openEventStore.js';
+import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
+import type { ReadModelStore } from '../readModels/readModelStore.js';
+import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
+import { createRedisLease } from '../../projections/lease.js';
+import { configFrom, type StoreOptions } from './context.js';
+
+export interface RebuildReport {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  peakRssMb: number;
+  target: string;
+}
+
+/** Replays the whole log into empty read models, in pages. Pure plumbing; the CLI adds the bar. */
+export async function rebuildInto(
+  store: EventStore,
+  readModels: ReadModelStore,
+  options: { pageSize?: number; onProgress?: (position: number, events: number) => void } = {},
+): Promise<{ events: number; seconds: number; peakRss: number }> {
+  const pageSize = options.pageSize ?? 5_000;
+  const started = performance.now();
+  let peakRss = process.memoryUsage.rss();
+  await readModels.clear();
+  let after = 0;
+  let events = 0;
+  for (;;) {
+    const page = await store.readAll({ afterPosition: after, limit: pageSize });
+    if (page.length === 0) break;
+    const roomEvents = page.map(toRoomEvent).filter((e): e is RoomEvent => e !== null);
+    await readModels.apply(roomEvents);
+    events += page.length;
+    after = page.at(-1)!.position;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    options.onProgress?.(after, events);
+    if (page.length < pageSize) break;
+  }
+  return { events, seconds: (performance.now() - started) / 1000, peakRss };
+}
+
+/**
+ * `rebuild`: with REDIS_URL, the shared read models under the prefix (take the projector lease
+ * first, so no node applies events meanwhile: stop the nodes, or rebuild into a new --prefix and
+ * point the nodes at it); without, in-memory read models (a check of the log and a measure of
+ * the rebuild rate — a node does this itself at every start).
+ */
+export async function rebuild(options: StoreOptions & { redisUrl?: string; prefix?: string; quiet?: boolean }): Promise<RebuildReport> {
+  const config = configFrom({ ...options, redisPrefix: options.prefix });
+  const store = openEventStore({ eventStore: config.EVENT_STORE, dataDir: config.DATA_DIR });
+  const connections: Redis[] = [];
+  try {
+    let readModels: ReadModelStore;
+    let target = 'memory';
+    if (config.REDIS_URL) {
+      const redis = new Redis(config.REDIS_URL);
+      const writer = new Redis(config.REDIS_URL);
+      connections.push(redis, writer);
+      const lease = createRedisLease({ redis: writer, key: `${config.REDIS_PREFIX}projector:lease`, holder: 'rebuild', ttlMs: 30_000 });
+      if (!(await lease.acquireOrRenew())) {
+        throw new Error(`a node runs the projections for prefix "${config.REDIS_PREFIX}": stop the nodes, or rebuild into another --prefix`);
+      }
+      const renew = setInterval(() => void lease.acquireOrRenew().catch(() => {}), 5_000);
+      renew.unref();
+      readModels = createRedisReadModelStore({ redis, writer, prefix: config.REDIS_PREFIX, fence: () => lease.current() });
+      target = `redis prefix "${config.REDIS_PREFIX}"`;
+      connections.push({ disconnect: () => (clearInterval(renew), void lease.release()) } as unknown as Redis);
+    } else {
+      readModels = createMemoryReadModelStore();
+    }
+    const head = await store.headPosition();
+    const bar = options.quiet ? null : new SingleBar({ format: 'rebuild |{bar}| {percentage}% | {events} events | {rate} events/s', hideCursor: true }, Presets.shades_classic);
+    bar?.start(Math.max(head, 1), 0, { events: 0, rate: 0 });
+    const started = performance.now();
+    const result = await rebuildInto(store, readModels, {
+      onProgress: (position, events) =>
+        bar?.update(Math.min(position, head), { events, rate: Math.round(events / Math.max(0.001, (performance.now() - started) / 1000)) }),
+    });
+    bar?.stop();
+    return {
+      events: result.events,
+      seconds: result.seconds,
+      eventsPerSecond: Math.round(result.events / Math.max(result.seconds, 0.001)),
+      peakRssMb: Math.round(result.peakRss / 1024 / 1024),
+      target,
+    };
+  } finally {
+    for (const connection of connections.reverse()) connection.disconnect();
+    await store.close();
+  }
+}
