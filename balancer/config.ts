@@ -32,6 +32,9 @@ const schema = z.object({
 
 export type BalancerConfig = z.infer<typeof schema>;
 
+/** Every environment variable the balancer reads. */
+export const BALANCER_CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 export function loadBalancerConfig(env: NodeJS.ProcessEnv = process.env): BalancerConfig {
   const config = parseEnv(schema, env);
   if (config.BACKENDS.length === 0 && !config.REDIS_URL) {

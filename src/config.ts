@@ -50,6 +50,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema> & { NODE_ID: string };
 
+/** Every environment variable a node reads (the deployment files are checked against it). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 /** Reads and validates the environment; empty variables count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parseEnv(schema, env);
