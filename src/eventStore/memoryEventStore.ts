@@ -11,6 +11,7 @@ import {
   type StoredEvent,
   type SubscribeToAllOptions,
 } from './eventStore.js';
+import { followLog } from './followLog.js';
 
 /** A stored event with its data kept as JSON text, exactly as the SQLite adapter keeps it. */
 interface EventRecord {
@@ -103,43 +104,16 @@ export function createMemoryEventStore(): EventStore {
     return log.slice(start, start + (options.limit ?? Infinity)).map(toStoredEvent);
   }
 
-  function subscribeToAll({ afterPosition, onEvent, onError }: SubscribeToAllOptions): AllSubscription {
+  function subscribeToAll(options: SubscribeToAllOptions): AllSubscription {
     assertOpen();
-    let stopped = false;
-    const signal = createSignal();
-    wakers.add(signal.notify);
-
-    const done = (async () => {
-      try {
-        // Catch-up and live are the same loop: deliver whatever the log holds past the last
-        // delivered position, then sleep until an append wakes us. No seam, so no gap or repeat.
-        let next = Math.max(0, afterPosition);
-        while (!stopped) {
-          signal.reset();
-          while (!stopped && next < log.length) {
-            await onEvent(toStoredEvent(log[next] as EventRecord));
-            next++;
-          }
-          if (!stopped) await signal.wait();
-        }
-      } catch (error) {
-        if (stopped) return;
-        stopped = true;
-        if (!onError) throw error; // surfaces as an unhandled rejection rather than a silent stall
-        onError(error);
-      } finally {
-        wakers.delete(signal.notify);
-      }
-    })();
-
-    const subscription: AllSubscription = {
-      async close() {
-        stopped = true;
-        signal.notify();
-        subscriptions.delete(subscription);
-        await done.catch(() => undefined);
-      },
-    };
+    const subscription = followLog({
+      ...options,
+      // `log[i]` has position i + 1: the events after position p start at index p.
+      readAfter: (after, limit) => log.slice(after, after + limit).map(toStoredEvent),
+      pageSize: 1_000,
+      wakers,
+      onClosed: (closed) => subscriptions.delete(closed),
+    });
     subscriptions.add(subscription);
     return subscription;
   }
@@ -179,21 +153,3 @@ function toStoredEvent(record: EventRecord): StoredEvent {
 }
 
 /** A wake-up flag that remembers a notify arriving while nobody waits, so no append is missed. */
-function createSignal() {
-  let notified = false;
-  let resolve: (() => void) | undefined;
-  return {
-    notify() {
-      notified = true;
-      resolve?.();
-    },
-    reset() {
-      notified = false;
-    },
-    async wait() {
-      if (notified) return;
-      await new Promise<void>((r) => (resolve = r));
-      resolve = undefined;
-    },
-  };
-}

@@ -10,6 +10,7 @@ import {
   type StoredEvent,
   type SubscribeToAllOptions,
 } from './eventStore.js';
+import { followLog } from './followLog.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; several processes may open the same file. */
@@ -140,46 +141,19 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     }
   }
 
-  function subscribeToAll({ afterPosition, onEvent, onError }: SubscribeToAllOptions): AllSubscription {
+  function subscribeToAll(options: SubscribeToAllOptions): AllSubscription {
     if (closed) throw new Error('sqlite event store is closed');
-    let stopped = false;
-    const signal = createSignal();
-    wakers.add(signal.notify);
-
-    const done = (async () => {
-      try {
-        // Catch-up and live are one loop reading pages after the last delivered position, so there
-        // is no seam at which an event could be skipped or repeated. Appends by this instance wake
-        // the loop at once; appends by other processes are found by the poll.
-        let after = afterPosition;
-        while (!stopped) {
-          signal.reset();
-          const page = selectAfter.all(after, SUBSCRIPTION_PAGE_SIZE);
-          for (const row of page) {
-            if (stopped) return;
-            await onEvent(toStoredEvent(row));
-            after = row[0];
-          }
-          if (page.length < SUBSCRIPTION_PAGE_SIZE && !stopped) await signal.wait(pollIntervalMs);
-        }
-      } catch (error) {
-        if (stopped) return;
-        stopped = true;
-        if (!onError) throw error; // surfaces as an unhandled rejection rather than a silent stall
-        onError(error);
-      } finally {
-        wakers.delete(signal.notify);
-      }
-    })();
-
-    const subscription: AllSubscription = {
-      async close() {
-        stopped = true;
-        signal.notify();
-        subscriptions.delete(subscription);
-        await done.catch(() => undefined);
-      },
-    };
+    // Appends by this instance wake the loop at once; appends by other processes sharing the
+    // file are found by the poll. Positions become visible in order (see above), so reading
+    // "after the last delivered position" never skips a slower writer's event.
+    const subscription = followLog({
+      ...options,
+      readAfter: (after, limit) => (selectAfter.all(after, limit) as Row[]).map(toStoredEvent),
+      pageSize: SUBSCRIPTION_PAGE_SIZE,
+      pollIntervalMs,
+      wakers,
+      onClosed: (done) => subscriptions.delete(done),
+    });
     subscriptions.add(subscription);
     return subscription;
   }
@@ -227,26 +201,3 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A wake-up flag that remembers a notify arriving while nobody waits; waiting also ends on a poll timeout. */
-function createSignal() {
-  let notified = false;
-  let resolve: (() => void) | undefined;
-  return {
-    notify() {
-      notified = true;
-      resolve?.();
-    },
-    reset() {
-      notified = false;
-    },
-    async wait(timeoutMs: number) {
-      if (notified) return;
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((r) => {
-        resolve = r;
-        timer = setTimeout(r, timeoutMs);
-      });
-      clearTimeout(timer);
-      resolve = undefined;
-    },
-  };
-}
