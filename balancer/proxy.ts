@@ -46,7 +46,11 @@ export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, 
       upstreamRes.once('error', () => res.destroy());
     },
   );
+  // Set when the CLIENT went away first and we cut the upstream request ourselves: the
+  // resulting "socket hang up" is no fault of the backend and must not eject it.
+  let clientGone = false;
   upstream.once('error', (error) => {
+    if (clientGone) return done();
     hooks.failed(backend, error);
     if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'application/json' });
@@ -55,7 +59,10 @@ export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, 
     done();
   });
   res.once('close', () => {
-    if (!upstream.destroyed && !res.writableFinished) upstream.destroy();
+    if (!upstream.destroyed && !res.writableFinished) {
+      clientGone = true;
+      upstream.destroy();
+    }
     done();
   });
   req.pipe(upstream);
@@ -79,7 +86,12 @@ export function proxyUpgrade(backend: Backend, req: IncomingMessage, client: Dup
   const upstream: Socket = connect({ host: backend.url.hostname, port: Number(backend.url.port) });
   upstream.setNoDelay(true);
   (client as Socket).setNoDelay?.(true);
+  let refused = false;
   const refuse = (status: string) => {
+    // Once only: a failed connect reports 'error' and then 'close', and a second call would
+    // destroy the client before the first status line is flushed.
+    if (refused) return;
+    refused = true;
     if (!answered && client.writable) client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else client.destroy();
   };
@@ -100,7 +112,9 @@ export function proxyUpgrade(backend: Backend, req: IncomingMessage, client: Dup
     lines.push(`X-Forwarded-For: ${forwardedFor(req)}`, 'X-Forwarded-Proto: http');
     upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) upstream.write(head);
-    upstream.pipe(client);
+    // Not `end`ing the client when the node ends: if it hangs up before answering, the client
+    // must still get the 502 from the 'close' handler below, not a bare hang-up.
+    upstream.pipe(client, { end: false });
     client.pipe(upstream);
   });
   upstream.once('data', () => {

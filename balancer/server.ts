@@ -62,7 +62,10 @@ export function buildBalancer(config: BalancerConfig, log: Logger): Balancer {
     pool.eject(backend);
   };
 
-  const server = createServer((req, res) => handleRequest(req, res));
+  // Node checks headersTimeout/requestTimeout only every connectionsCheckingInterval (30 s by
+  // default), which would let a slowloris client hold a socket for 30 s whatever the setting.
+  const checkEveryMs = Math.max(50, Math.min(1_000, Math.floor(config.HEADERS_TIMEOUT_MS / 4)));
+  const server = createServer({ connectionsCheckingInterval: checkEveryMs }, (req, res) => handleRequest(req, res));
   server.headersTimeout = config.HEADERS_TIMEOUT_MS;
   server.requestTimeout = config.HEADERS_TIMEOUT_MS * 3;
   server.keepAliveTimeout = config.IDLE_TIMEOUT_MS;

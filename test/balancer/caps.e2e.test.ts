@@ -1,0 +1,113 @@
+/**
+ * Admission in front of a real node: the per-IP cap on open connections, the per-IP rate of new
+ * ones (token bucket), and the total cap. Other client addresses come from 127.0.0.2, .3, … (all
+ * of 127.0.0.0/8 is loopback), so "another IP" is a real other source address.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { sleep } from '../support/gql.js';
+import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { killAllBalancers, startBalancer, type BalancerHandle } from '../support/balancerProcess.js';
+import { closeSocket, mustOpen, openSocket } from './lightClients.js';
+
+let node: NodeHandle;
+const sockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+});
+afterAll(killAllNodes);
+afterAll(killAllBalancers);
+afterAll(() => {
+  for (const ws of sockets) ws.terminate();
+});
+
+async function balancerWith(env: Record<string, string>): Promise<BalancerHandle> {
+  const balancer = await startBalancer({ env: { BACKENDS: node.url, ...env } });
+  await balancer.waitForBackends((list) => list[0]?.ready === true, 10_000, 'node ready');
+  return balancer;
+}
+
+async function open(balancer: BalancerHandle, localAddress = '127.0.0.1'): Promise<WebSocket> {
+  const ws = await mustOpen(balancer.wsUrl, { localAddress });
+  sockets.push(ws);
+  return ws;
+}
+
+/** Open WebSockets on the node, from its /readyz. */
+async function nodeConnections(): Promise<number> {
+  const response = await fetch(`${node.url}/readyz`);
+  return ((await response.json()) as { connections: number }).connections;
+}
+
+describe('per-IP cap (MAX_CONNECTIONS_PER_IP)', () => {
+  it('refuses the connection over the cap with 429, for that IP only, and admits again once one closes', async () => {
+    const balancer = await balancerWith({ MAX_CONNECTIONS_PER_IP: '5' });
+    const before = await nodeConnections();
+    const mine: WebSocket[] = [];
+    for (let i = 0; i < 5; i++) mine.push(await open(balancer));
+
+    const refused = await openSocket(balancer.wsUrl);
+    expect(refused).toMatchObject({ ok: false, status: 429 });
+    // HTTP counts as a connection too, and is refused with a reason.
+    const http = await fetch(`${balancer.url}/graphql?query=%7B__typename%7D`);
+    expect(http.status).toBe(429);
+    expect(await http.json()).toEqual({ error: 'too many connections from 127.0.0.1' });
+
+    // Another address is not affected.
+    const other = await open(balancer, '127.0.0.2');
+    expect(await nodeConnections()).toBe(before + 6);
+
+    await closeSocket(mine.pop()!);
+    await closeSocket(other);
+    const again = await openSocket(balancer.wsUrl);
+    expect(again.ok, 'a slot freed by a close is given again').toBe(true);
+    if (again.ok) sockets.push(again.ws);
+    expect(await openSocket(balancer.wsUrl)).toMatchObject({ ok: false, status: 429 });
+    expect(await nodeConnections()).toBe(before + 5);
+
+    expect(await balancer.metrics()).toMatch(/balancer_failures_total\{reason="refused"\} 3\b/);
+    for (const ws of [...mine, again.ok ? again.ws : null]) if (ws) await closeSocket(ws);
+  });
+});
+
+describe('per-IP rate of new connections (NEW_CONNECTIONS_PER_SECOND_PER_IP, NEW_CONNECTIONS_BURST_PER_IP)', () => {
+  it('lets a burst through, then refuses with 429 until tokens come back at the set rate', async () => {
+    const balancer = await balancerWith({ NEW_CONNECTIONS_PER_SECOND_PER_IP: '2', NEW_CONNECTIONS_BURST_PER_IP: '4' });
+    // Open and close at once: it is the rate of NEW connections that is capped, not how many are open.
+    for (let i = 0; i < 4; i++) await closeSocket(await open(balancer));
+    const refused = await openSocket(balancer.wsUrl);
+    expect(refused).toMatchObject({ ok: false, status: 429 });
+    expect((await fetch(`${balancer.url}/graphql?query=%7B__typename%7D`)).status).toBe(429);
+    // Another address has its own bucket.
+    await closeSocket(await open(balancer, '127.0.0.3'));
+
+    await sleep(600); // 2 per second: at least one token back
+    await closeSocket(await open(balancer));
+    // …and not many more: the burst is spent.
+    const results = await Promise.all([openSocket(balancer.wsUrl), openSocket(balancer.wsUrl)]);
+    expect(results.filter((r) => !r.ok && r.status === 429).length).toBeGreaterThanOrEqual(1);
+    for (const r of results) if (r.ok) await closeSocket(r.ws);
+  });
+});
+
+describe('total cap (MAX_CONNECTIONS)', () => {
+  it('refuses with 503 once the balancer holds MAX_CONNECTIONS, whatever the address', async () => {
+    const balancer = await balancerWith({ MAX_CONNECTIONS: '6', MAX_CONNECTIONS_PER_IP: '4' });
+    const held: WebSocket[] = [];
+    for (let i = 0; i < 4; i++) held.push(await open(balancer, '127.0.0.1'));
+    for (let i = 0; i < 2; i++) held.push(await open(balancer, '127.0.0.4'));
+    expect(await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' })).toMatchObject({ ok: false, status: 503 });
+    const http = await fetch(`${balancer.url}/graphql?query=%7B__typename%7D`);
+    expect(http.status).toBe(503);
+    expect(await http.json()).toEqual({ error: 'balancer at its connection limit' });
+    // Its own health and metrics stay reachable at the cap.
+    expect((await fetch(`${balancer.url}/healthz`)).status).toBe(200);
+
+    await closeSocket(held.pop()!);
+    const again = await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' });
+    expect(again.ok).toBe(true);
+    if (again.ok) held.push(again.ws);
+    for (const ws of held) await closeSocket(ws);
+  });
+});
