@@ -16,6 +16,12 @@ export function forwardedFor(request: IncomingMessage): string {
 export interface ProxyHooks {
   /** The backend could not be reached: eject it. */
   failed: (backend: Backend, error: unknown) => void;
+  /**
+   * Upgrades only: the node refused with 503 before the handshake (it is draining and the health
+   * check has not seen it yet); try another node with the same client. This attempt then ends
+   * without calling `done`.
+   */
+  retry?: () => void;
   /** The connection is over (either side closed): release its counts. Called exactly once. */
   done: () => void;
 }
@@ -24,7 +30,7 @@ export interface ProxyHooks {
  * Plain HTTP (queries, mutations, GraphiQL, SSE): streamed both ways, keep-alive to backends.
  * Nothing is buffered, so SSE flows as it is produced.
  */
-export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, res: ServerResponse, hooks: ProxyHooks): void {
+export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, res: ServerResponse, timeoutMs: number, hooks: ProxyHooks): void {
   let finished = false;
   const done = () => {
     if (!finished) {
@@ -39,6 +45,7 @@ export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, 
   const upstream = httpRequest(
     { agent, host: backend.url.hostname, port: backend.url.port, method: req.method, path: req.url, headers },
     (upstreamRes) => {
+      clearTimeout(timer);
       const responseHeaders: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(upstreamRes.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) responseHeaders[name] = value;
       res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders);
@@ -49,8 +56,20 @@ export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, 
   // Set when the CLIENT went away first and we cut the upstream request ourselves: the
   // resulting "socket hang up" is no fault of the backend and must not eject it.
   let clientGone = false;
+  // A node that takes the request but never answers (frozen, overloaded) gets the client a 504
+  // rather than a hang, and is taken out of rotation until its health check passes again.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    if (res.headersSent) return;
+    timedOut = true;
+    hooks.failed(backend, new Error(`no response within ${timeoutMs} ms`));
+    res.writeHead(504, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'the node did not answer in time; retry' }));
+    upstream.destroy();
+  }, timeoutMs);
   upstream.once('error', (error) => {
-    if (clientGone) return done();
+    clearTimeout(timer);
+    if (clientGone || timedOut) return done();
     hooks.failed(backend, error);
     if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'application/json' });
@@ -59,6 +78,7 @@ export function proxyHttp(agent: Agent, backend: Backend, req: IncomingMessage, 
     done();
   });
   res.once('close', () => {
+    clearTimeout(timer);
     if (!upstream.destroyed && !res.writableFinished) {
       clientGone = true;
       upstream.destroy();
@@ -112,16 +132,27 @@ export function proxyUpgrade(backend: Backend, req: IncomingMessage, client: Dup
     lines.push(`X-Forwarded-For: ${forwardedFor(req)}`, 'X-Forwarded-Proto: http');
     upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) upstream.write(head);
+    client.pipe(upstream);
+  });
+  let retried = false;
+  upstream.once('data', (first: Buffer) => {
+    answered = true;
+    clearTimeout(timer);
+    if (hooks.retry && first.subarray(0, 12).toString('latin1') === 'HTTP/1.1 503') {
+      retried = true;
+      client.unpipe(upstream);
+      upstream.destroy();
+      hooks.failed(backend, new Error('the node refused the upgrade with 503 (draining)'));
+      hooks.retry();
+      return;
+    }
+    client.write(first);
     // Not `end`ing the client when the node ends: if it hangs up before answering, the client
     // must still get the 502 from the 'close' handler below, not a bare hang-up.
     upstream.pipe(client, { end: false });
-    client.pipe(upstream);
-  });
-  upstream.once('data', () => {
-    answered = true;
-    clearTimeout(timer);
   });
   upstream.once('error', (error) => {
+    if (retried) return;
     if (!answered) {
       hooks.failed(backend, error);
       refuse('502 Bad Gateway');
@@ -130,11 +161,13 @@ export function proxyUpgrade(backend: Backend, req: IncomingMessage, client: Dup
   client.once('error', () => upstream.destroy());
   upstream.once('close', () => {
     clearTimeout(timer);
+    if (retried) return;
     if (!answered) refuse('502 Bad Gateway');
     else client.end(); // flush what the node sent last (its close frame), then close
     done();
   });
   client.once('close', () => {
+    if (retried) return;
     upstream.destroy();
     done();
   });

@@ -1,9 +1,9 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
-import { Admission } from './admission.js';
+import { Admission, type Refusal } from './admission.js';
 import { BackendPool } from './backendPool.js';
 import type { BalancerConfig } from './config.js';
 import { discoverBackends } from './discovery.js';
@@ -76,6 +76,24 @@ export function buildBalancer(config: BalancerConfig, log: Logger): Balancer {
     res.end(JSON.stringify(body));
   }
 
+  // Admission is per TCP connection, not per request: a WebSocket is one, and a keep-alive HTTP
+  // client is one however many requests it sends. It is decided at the connection's first
+  // proxied request (the balancer's own /healthz and /metrics are not counted) and released when
+  // the connection closes.
+  const admitted = new WeakSet<Socket>();
+  function admit(socket: Socket): Refusal | null {
+    if (admitted.has(socket)) return null;
+    const ip = socket.remoteAddress ?? 'unknown';
+    const refusal = admission.admit(ip);
+    if (refusal) {
+      metrics.failures.inc({ reason: 'refused' });
+      return refusal;
+    }
+    admitted.add(socket);
+    socket.once('close', () => admission.release(ip));
+    return null;
+  }
+
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendStatus(res, 200, { status: 'ok', backends: pool.list().map(({ id, ready, open }) => ({ id, ready, open })) });
@@ -84,55 +102,55 @@ export function buildBalancer(config: BalancerConfig, log: Logger): Balancer {
       res.end(await registry.metrics());
       return;
     }
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    const refusal = admission.admit(ip);
+    const refusal = admit(req.socket);
     if (refusal) {
-      metrics.failures.inc({ reason: 'refused' });
+      res.setHeader('connection', 'close');
       return sendStatus(res, refusal.status, { error: refusal.reason });
     }
     const backend = pool.pick();
     if (!backend) {
-      admission.release(ip);
       metrics.failures.inc({ reason: 'no_backend' });
       res.setHeader('retry-after', '1');
       return sendStatus(res, 503, { error: 'no node is ready; retry shortly' });
     }
     metrics.requests.inc();
     pool.opened(backend);
-    proxyHttp(agent, backend, req, res, {
+    proxyHttp(agent, backend, req, res, config.UPSTREAM_TIMEOUT_MS, {
       failed: failed('http_upstream'),
-      done: () => {
-        pool.closed(backend);
-        admission.release(ip);
-      },
+      done: () => pool.closed(backend),
     });
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    const refusal = admission.admit(ip);
     const reject = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    if (refusal) {
-      metrics.failures.inc({ reason: 'refused' });
-      return reject(refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable');
-    }
-    const backend = pool.pick();
-    if (!backend) {
-      admission.release(ip);
-      metrics.failures.inc({ reason: 'no_backend' });
-      return reject('503 Service Unavailable');
-    }
-    metrics.upgrades.inc();
-    pool.opened(backend);
-    proxyUpgrade(backend, req, socket, head, config.UPSTREAM_TIMEOUT_MS, {
-      failed: failed('upgrade_upstream'),
-      done: () => {
-        pool.closed(backend);
-        admission.release(ip);
-      },
-    });
+    const refusal = admit(req.socket);
+    if (refusal) return reject(refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable');
+    const attempt = (tries: number): void => {
+      const backend = pool.pick();
+      if (!backend) {
+        metrics.failures.inc({ reason: 'no_backend' });
+        reject('503 Service Unavailable');
+        return;
+      }
+      if (tries === 0) metrics.upgrades.inc();
+      pool.opened(backend);
+      proxyUpgrade(backend, req, socket, head, config.UPSTREAM_TIMEOUT_MS, {
+        failed: failed('upgrade_upstream'),
+        // A draining node refused: the next pick skips it (it was just ejected). Twice at most.
+        retry:
+          tries < 2
+            ? () => {
+                pool.closed(backend);
+                attempt(tries + 1);
+              }
+            : undefined,
+        done: () => pool.closed(backend),
+      });
+    };
+    attempt(0);
   });
+
 
   let discovery: { stop: () => void } | null = null;
   const sweep = setInterval(() => admission.sweep(), 10_000);

@@ -2,14 +2,15 @@
  * A tiny in-process backend for the proxy and timeout tests: it answers /readyz like a node (200
  * or 503, with `connections`) and reports back exactly what reached it — request headers, the
  * WebSocket upgrade's headers and subprotocol — which a real node does not expose. Its upgrade
- * handling can be switched to misbehave: hang (accept TCP, never answer), or die mid-handshake.
+ * handling can be switched to misbehave: hang (accept TCP, never answer), die mid-handshake, or
+ * refuse with 503 as a draining node does before the balancer's health check has noticed.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 
-export type UpgradeMode = 'echo' | 'hang' | 'die';
+export type UpgradeMode = 'echo' | 'hang' | 'die' | 'draining';
 
 export interface SeenRequest {
   method: string;
@@ -71,6 +72,7 @@ export async function startFakeBackend(options: { upgradeMode?: UpgradeMode; rea
       res.once('close', () => clearInterval(tick));
       return;
     }
+    if (req.url === '/hang') return; // takes the request, never answers (a frozen node)
     if (req.url === '/slow') {
       // Answers after a second (a long query): for clients that give up first.
       const timer = setTimeout(() => res.end('slow'), 1_000);
@@ -95,6 +97,7 @@ export async function startFakeBackend(options: { upgradeMode?: UpgradeMode; rea
     backend.upgrades.push(request);
     if (backend.upgradeMode === 'hang') return; // accepted TCP, read the request, never answers
     if (backend.upgradeMode === 'die') return socket.destroy();
+    if (backend.upgradeMode === 'draining') return socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.send(JSON.stringify(request));
       ws.on('message', (data) => ws.send(data.toString()));

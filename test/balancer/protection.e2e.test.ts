@@ -111,6 +111,33 @@ describe('an upstream that misbehaves during the upgrade', () => {
     expect(await balancer.metrics()).toMatch(/balancer_failures_total\{reason="upgrade_upstream"\} 1\b/);
   });
 
+  it('refused with 503 by a draining node the health check has not caught yet: the upgrade goes to another node', async () => {
+    const draining = await fake({ upgradeMode: 'draining' });
+    const healthy = await fake();
+    // A long health interval: within the test, only the upgrade's own 503 can reveal the drain.
+    const balancer = await startBalancer({ env: { BACKENDS: `${draining.url},${healthy.url}`, HEALTH_INTERVAL_MS: '60000' } });
+    await balancer.waitForBackends((list) => list.length === 2 && list.every((b) => b.ready), 5_000, 'both ready');
+    for (let i = 0; i < 4; i++) {
+      const result = await openSocket(balancer.wsUrl, { init: false, timeoutMs: 5_000 });
+      expect(result.ok, `connection ${i}`).toBe(true);
+      if (result.ok) result.ws.close();
+    }
+    expect(draining.upgrades.length, 'the draining node was tried once, then ejected').toBe(1);
+    expect(healthy.upgrades).toHaveLength(4);
+    expect((await balancer.backends()).find((b) => b.id === draining.url)?.ready).toBe(false);
+  });
+
+  it('an HTTP request the node never answers gets 504 within UPSTREAM_TIMEOUT_MS', async () => {
+    const backend = await fake();
+    const balancer = await startBalancer({ env: { BACKENDS: backend.url, UPSTREAM_TIMEOUT_MS: '1000', HEALTH_INTERVAL_MS: '200' } });
+    await balancer.waitForBackends((list) => list[0]?.ready === true, 5_000, 'ready');
+    const started = Date.now();
+    const response = await fetch(`${balancer.url}/hang`, { signal: AbortSignal.timeout(10_000) });
+    expect(response.status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it('dying mid-handshake: the client gets 502 at once', async () => {
     const backend = await fake({ upgradeMode: 'die' });
     const balancer = await startBalancer({ env: { BACKENDS: backend.url, UPSTREAM_TIMEOUT_MS: '5000', HEALTH_INTERVAL_MS: '200' } });
