@@ -6,7 +6,7 @@
  * load client uses one id for all, so in practice one frame) and writes that buffer to every socket.
  * Nothing is stored, checked or authorized.
  *
- * Run: PORT=0 HOST=127.0.0.1 node --import tsx test/bench/bareWsServer.ts
+ * Run: PORT=0 HOST=127.0.0.1 [REDIS_URL=redis://…] node --import tsx test/bench/bareWsServer.ts
  */
 import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -73,17 +73,47 @@ function publish(roomId: string, body: string, from: WebSocket, opId: string): v
   const seq = ++r.seq;
   const messageId = `m${nextId++}`;
   const createdAt = new Date().toISOString();
-  from.send(JSON.stringify({ id: opId, type: 'next', payload: { data: { sendMessage: { id: messageId, seq } } } }));
-  from.send(JSON.stringify({ id: opId, type: 'complete' }));
+  const ack = (): void => {
+    from.send(JSON.stringify({ id: opId, type: 'next', payload: { data: { sendMessage: { id: messageId, seq } } } }));
+    from.send(JSON.stringify({ id: opId, type: 'complete' }));
+  };
   const payload = JSON.stringify({
     data: { roomEvents: { seq, roomId, at: createdAt, message: { id: messageId, body, createdAt } } },
   });
+  if (!redisPub) {
+    ack();
+    return broadcast(roomId, payload);
+  }
+  // Two-node mode: every node (this one included) broadcasts what comes back from Redis.
+  redisPub.publish(`${CHANNEL}${roomId}`, payload).then(ack, (e: unknown) => {
+    from.send(JSON.stringify({ id: opId, type: 'error', payload: [{ message: `redis publish failed: ${String(e)}` }] }));
+  });
+}
+
+function broadcast(roomId: string, payload: string): void {
   const frames = new Map<string, Buffer>();
-  for (const sub of r.subs) {
+  for (const sub of room(roomId).subs) {
     let frame = frames.get(sub.id);
     if (!frame) frames.set(sub.id, (frame = Buffer.from(`{"id":${JSON.stringify(sub.id)},"type":"next","payload":${payload}}`)));
     sub.ws.send(frame, { binary: false });
   }
+}
+
+/**
+ * With REDIS_URL set, publishes go to a Redis channel per room and each node broadcasts what it
+ * receives to its own sockets (frame still built once per node). Seqs are counted by the node
+ * that took the send, so the load must send through one node only.
+ */
+const CHANNEL = 'bare:room:';
+let redisPub: { publish(channel: string, message: string): Promise<unknown> } | undefined;
+if (process.env.REDIS_URL) {
+  const { Redis } = await import('ioredis');
+  const pub = new Redis(process.env.REDIS_URL);
+  const sub = new Redis(process.env.REDIS_URL);
+  for (const c of [pub, sub]) c.on('error', (e: Error) => console.error(JSON.stringify({ level: 50, msg: `redis error: ${e.message}` })));
+  sub.on('pmessage', (_pattern: string, channel: string, message: string) => broadcast(channel.slice(CHANNEL.length), message));
+  await sub.psubscribe(`${CHANNEL}*`);
+  redisPub = pub;
 }
 
 const wss = new WebSocketServer({

@@ -10,6 +10,7 @@ const HZ = 100; // USER_HZ: /proc reports CPU time in these ticks on Linux
 interface Sample {
   at: number;
   busyTicks: number;
+  irqTicks: number;
   byPid: Map<number, number>;
   sysByPid: Map<number, number>;
 }
@@ -19,15 +20,17 @@ export interface CpuUsage {
   byPid: Map<number, number>;
   /** The kernel-mode part of `byPid` (syscalls: socket writes, fsync). */
   sysByPid: Map<number, number>;
-  /** Cores used on average by every other process on the machine. */
+  /** Cores used on average by every other process on the machine (irq/softirq time included). */
   other: number;
+  /** The irq + softirq part of `other`: on loopback, much of it is the network traffic of the processes measured. */
+  irq: number;
   cores: number;
 }
 
-function systemBusyTicks(): number {
+function systemTicks(): { busy: number; irq: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return user + nice + system + irq + softirq + steal;
+  return { busy: user + nice + system + irq + softirq + steal, irq: irq + softirq };
 }
 
 function processTicks(pid: number): { total: number; sys: number } {
@@ -43,9 +46,11 @@ function processTicks(pid: number): { total: number; sys: number } {
 
 export function sampleCpu(pids: number[]): Sample {
   const ticks = pids.map((p) => [p, processTicks(p)] as const);
+  const system = systemTicks();
   return {
     at: performance.now(),
-    busyTicks: systemBusyTicks(),
+    busyTicks: system.busy,
+    irqTicks: system.irq,
     byPid: new Map(ticks.map(([p, t]) => [p, t.total])),
     sysByPid: new Map(ticks.map(([p, t]) => [p, t.sys])),
   };
@@ -64,7 +69,13 @@ export function usageSince(start: Sample): CpuUsage {
     ours += used;
     byPid.set(pid, cores(used));
   }
-  return { byPid, sysByPid, other: Math.max(0, cores(end.busyTicks - start.busyTicks - ours)), cores: cores(end.busyTicks - start.busyTicks) };
+  return {
+    byPid,
+    sysByPid,
+    other: Math.max(0, cores(end.busyTicks - start.busyTicks - ours)),
+    irq: cores(end.irqTicks - start.irqTicks),
+    cores: cores(end.busyTicks - start.busyTicks),
+  };
 }
 
 /**

@@ -3,35 +3,48 @@
  * one reply out (see load/protocol.ts). It exits when the parent goes away, so a crashed bench
  * never leaves thousands of sockets behind.
  */
+import { runConnectRate } from './load/connectRate.js';
 import { FanoutLoad } from './load/fanout.js';
 import type { Envelope, LoadReply, LoadRequest } from './load/protocol.js';
 import { runThroughput } from './load/throughput.js';
 
-let fanout: FanoutLoad | undefined;
+/** One fan-out setup per key (see `Keyed` in load/protocol.ts). */
+const fanouts = new Map<string, FanoutLoad>();
 
-function fanoutFor(url: string): FanoutLoad {
-  fanout ??= new FanoutLoad(url);
-  return fanout;
+function fanoutFor(key: string | undefined, url: string): FanoutLoad {
+  let f = fanouts.get(key ?? '');
+  if (!f) fanouts.set(key ?? '', (f = new FanoutLoad(url)));
+  return f;
+}
+
+function existing(key: string | undefined): FanoutLoad {
+  const f = fanouts.get(key ?? '');
+  if (!f) throw new Error(`prepareRoom first (key ${key ?? '(default)'})`);
+  return f;
 }
 
 async function handle(req: LoadRequest): Promise<unknown> {
   switch (req.cmd) {
     case 'throughput':
       return runThroughput(req);
-    case 'prepareRoom':
-      fanout?.closeAll();
-      fanout = new FanoutLoad(req.url);
-      return fanout.prepareRoom();
+    case 'connectRate':
+      return runConnectRate(req);
+    case 'prepareRoom': {
+      fanouts.get(req.key ?? '')?.closeAll();
+      const f = new FanoutLoad(req.url);
+      if (req.sessionsFrom !== undefined) f.adoptSessions(existing(req.sessionsFrom));
+      fanouts.set(req.key ?? '', f);
+      return f.prepareRoom();
+    }
     case 'createSessions':
-      return fanoutFor(req.url).createSessions(req.count);
+      return fanoutFor(req.key, req.url).createSessions(req.count);
     case 'openSubscribers':
-      return fanoutFor(req.url).openSubscribers(req);
+      return fanoutFor(req.key, req.url).openSubscribers(req);
     case 'publish':
-      if (!fanout) throw new Error('prepareRoom first');
-      return fanout.publish(req);
+      return existing(req.key).publish(req);
     case 'closeAll': {
-      const result = fanout?.closeAll() ?? { closed: 0 };
-      fanout = undefined;
+      const result = fanouts.get(req.key ?? '')?.closeAll() ?? { closed: 0 };
+      fanouts.delete(req.key ?? '');
       return result;
     }
   }

@@ -23,7 +23,12 @@ export function fdLimits(): { soft: number; hard: number } {
  * (`exec` keeps the pid: the pid we get is node's, which /proc/<pid>/status needs).
  */
 export function spawnNode(script: string, opts: { env?: Record<string, string>; stdio: StdioOptions; cwd?: string }): ChildProcess {
-  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec node --import tsx ${script}`;
+  return spawnCommand(`node --import tsx ${script}`, opts);
+}
+
+/** Any command (redis-server, haproxy, node) the same way: raised fd limit, `exec`, registered for the final kill. */
+export function spawnCommand(command: string, opts: { env?: Record<string, string>; stdio: StdioOptions; cwd?: string }): ChildProcess {
+  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${command}`;
   const child = spawn('bash', ['-c', cmd], { cwd: opts.cwd ?? repoRoot, env: { ...process.env, ...opts.env }, stdio: opts.stdio });
   live.add(child);
   child.once('exit', () => live.delete(child));

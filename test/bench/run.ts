@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only throughput,fanout,memory,replay] [--quick] [--servers roomlog,bare]
+ * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer] [--quick] [--servers roomlog,bare]
  *                [--store sqlite|memory] [--server-root <checkout>] [--rooms <n>] [--json out.json]`
  *
  * One roomlog node against a bare `ws` broadcast server, each in its own child process, driven by
@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fdLimits, killAllChildrenNow, killChildrenOnExit, repoRoot } from './processes.js';
 import { configFor, makeTmpRoot, type BenchConfig, type Scenario, type ScenarioContext } from './scenarios/context.js';
+import { balancerScenario } from './scenarios/balancer.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { fanout2Scenario } from './scenarios/fanout2.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { replayScenario } from './scenarios/replay.js';
 import { throughputScenario } from './scenarios/throughput.js';
@@ -23,6 +25,8 @@ const SCENARIOS: Record<string, Scenario> = {
   fanout: fanoutScenario,
   memory: memoryScenario,
   replay: replayScenario,
+  fanout2: fanout2Scenario,
+  balancer: balancerScenario,
 };
 
 function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
@@ -40,7 +44,7 @@ function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('npm run bench -- [--only throughput|fanout|memory|replay (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
+    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
     process.exit(0);
   }
   const only = (values.only ?? Object.keys(SCENARIOS)).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -66,7 +70,14 @@ async function main(): Promise<void> {
     cfg.kinds = cfg.kinds.filter((k) => k !== 'roomlog');
   }
   const limits = fdLimits();
-  const fdsNeeded = (only.includes('memory') ? cfg.memoryConnections * 1.02 : cfg.fanoutSubscribers) + 500;
+  const fdsNeeded =
+    Math.max(
+      only.includes('memory') ? cfg.memoryConnections * 1.02 : cfg.fanoutSubscribers,
+      // fanout2 keeps both clusters' subscribers open at once.
+      only.includes('fanout2') ? cfg.fanout2Subscribers * 2 : 0,
+      // The balancer scenario keeps three sets of subscribers open at once, and a proxy holds two fds per connection.
+      only.includes('balancer') ? cfg.balancerSubscribers * 3 : 0,
+    ) + 500;
   if (limits.hard < fdsNeeded) {
     const warning = `WARNING: the open-files hard limit is ${limits.hard}, below the ~${Math.ceil(fdsNeeded)} each server and the load client need; connections will fail. Raise it (ulimit -Hn) and rerun.`;
     log(warning);
@@ -104,7 +115,7 @@ async function main(): Promise<void> {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
   const cpu = `${process.platform}, ${(await import('node:os')).cpus().length} cores, Node ${process.versions.node}`;
-  console.log(`\nroomlog bench — one node (EVENT_STORE=${cfg.eventStore}) vs bare ws baseline — ${cfg.quick ? 'QUICK sizes' : 'full sizes'} — ${cpu} — ${Math.round((performance.now() - t0) / 1000)} s`);
+  console.log(`\nroomlog bench — one node (EVENT_STORE=${cfg.eventStore}; fanout2/balancer: two nodes on sqlite + Redis) vs bare ws baseline — ${cfg.quick ? 'QUICK sizes' : 'full sizes'} — ${cpu} — ${Math.round((performance.now() - t0) / 1000)} s`);
   console.log(renderTable(rows));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   if (json) writeFileSync(json, JSON.stringify({ config: cfg, rows, notes }, null, 2));

@@ -25,6 +25,8 @@ export interface StartOptions {
   serverRoot?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Run this script (relative to the server root) instead of the kind's own, e.g. balancer/main.ts. */
+  script?: string;
 }
 
 const LISTENING = /listening on (http:\/\/[\w.:[\]-]+:\d+)/;
@@ -57,7 +59,7 @@ function collectLines(child: ChildProcess, output: string[], onLine: (line: stri
 export function startServer(kind: ServerKind, opts: StartOptions): Promise<ServerHandle> {
   const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, RATE_LIMIT_MESSAGES: '0', ...opts.env };
   const spawnedAt = performance.now();
-  const child = spawnNode(SCRIPTS[kind], { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: kind === 'roomlog' ? opts.serverRoot : undefined });
+  const child = spawnNode(opts.script ?? SCRIPTS[kind], { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: kind === 'roomlog' || opts.script ? opts.serverRoot : undefined });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

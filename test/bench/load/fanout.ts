@@ -37,10 +37,13 @@ class Phase {
   lastDeliveryAt = 0;
   windowEnd = Infinity;
   readonly lastK: Int32Array;
+  /** Latency by the group of the URL the subscriber connected to (see `groups` of openSubscribers). */
+  readonly byGroup: Histogram[];
 
-  constructor(readonly tag: string, readonly subscribers: number, readonly total: number) {
+  constructor(readonly tag: string, readonly subscribers: number, readonly total: number, groups: number) {
     this.seen = new Uint8Array(subscribers * total);
     this.lastK = new Int32Array(subscribers).fill(-1);
+    this.byGroup = Array.from({ length: groups }, () => new Histogram());
   }
 }
 
@@ -59,6 +62,8 @@ export class FanoutLoad {
   private readonly probeMark = Buffer.from(`probe|${this.run}|`);
   private probeSeen = new Uint8Array(0);
   private lastSeq = new Float64Array(0);
+  private groupOf = new Uint8Array(0);
+  private groupCount = 1;
   private live = 0;
   private seqViolations = 0;
   private subErrors = 0;
@@ -78,6 +83,11 @@ export class FanoutLoad {
     return { roomId: this.roomId };
   }
 
+  /** Sessions made earlier through another front of the same cluster (tokens are valid on every node). */
+  adoptSessions(from: FanoutLoad): void {
+    this.sessions.push(...from.sessions);
+  }
+
   async createSessions(count: number): Promise<{ sessions: number; elapsedMs: number }> {
     const t0 = performance.now();
     const fresh = await mapLimit(Array.from({ length: count }, (_, i) => i), 16, (i) => createSession(this.url, `bench-${this.run}-sub-${i}`));
@@ -88,6 +98,9 @@ export class FanoutLoad {
   async openSubscribers(req: OpenSubscribersRequest): Promise<OpenSubscribersResult> {
     const t0 = performance.now();
     if (this.sessions.length === 0) await this.createSessions(req.count);
+    const wsUrls = (req.urls?.length ? req.urls : [this.url]).map((u) => u.replace(/^http/, 'ws'));
+    const groups = req.groups?.length === wsUrls.length ? req.groups : wsUrls.map((_, g) => g);
+    this.groupCount = Math.max(this.groupCount, ...groups.map((g) => g + 1));
     const base = this.slots;
     this.slots += req.count;
     this.growState(this.slots);
@@ -97,10 +110,11 @@ export class FanoutLoad {
     const indexes = Array.from({ length: req.count }, (_, i) => base + i);
     await mapLimit(indexes, 100, async (i) => {
       try {
-        const sock = await GqlSocket.connect(this.wsUrl, this.sessions[i % this.sessions.length]!.token);
+        const sock = await GqlSocket.connect(wsUrls[i % wsUrls.length]!, this.sessions[i % this.sessions.length]!.token);
         sock.onError = (reason) => this.noteSubError(reason);
         sock.subscribe('s1', ROOM_EVENTS, { roomId: this.roomId }, (frame) => this.onDelivery(i, frame));
         this.subscribers[i] = sock;
+        this.groupOf[i] = groups[i % wsUrls.length]!;
       } catch (e) {
         failed++;
         firstError ??= e instanceof Error ? e.message : String(e);
@@ -127,7 +141,7 @@ export class FanoutLoad {
   async publish(req: PublishRequest): Promise<PublishResult> {
     const total = Math.max(1, Math.round((req.ratePerSecond * req.durationMs) / 1000));
     const n = this.subscribers.filter(Boolean).length;
-    const phase = new Phase(`${req.phase}-${this.run}`, this.slots, total);
+    const phase = new Phase(`${req.phase}-${this.run}`, this.slots, total, this.groupCount);
     this.phase = phase;
     let publishErrors = 0;
     let firstError: string | undefined;
@@ -171,6 +185,7 @@ export class FanoutLoad {
       subscriberErrors: this.subErrors - subErrorsBefore,
       outOfOrder: phase.outOfOrder,
       latency: phase.hist.summary(),
+      latencyByGroup: phase.byGroup.map((h) => h.summary()),
       drainMs: Math.max(0, phase.lastDeliveryAt - lastPublishAt),
     };
   }
@@ -184,6 +199,7 @@ export class FanoutLoad {
     this.live = 0;
     this.probeSeen = new Uint8Array(0);
     this.lastSeq = new Float64Array(0);
+    this.groupOf = new Uint8Array(0);
     this.publisher = undefined;
     return { closed };
   }
@@ -199,8 +215,11 @@ export class FanoutLoad {
     probe.set(this.probeSeen);
     const seq = new Float64Array(size);
     seq.set(this.lastSeq);
+    const groupOf = new Uint8Array(size);
+    groupOf.set(this.groupOf);
     this.probeSeen = probe;
     this.lastSeq = seq;
+    this.groupOf = groupOf;
   }
 
   private noteSubError(reason: string): void {
@@ -244,5 +263,6 @@ export class FanoutLoad {
     if (at <= phase.windowEnd) phase.deliveredInWindow++;
     phase.lastDeliveryAt = at;
     phase.hist.record(at - sentAt);
+    phase.byGroup[this.groupOf[i]!]?.record(at - sentAt);
   }
 }

@@ -91,6 +91,20 @@ export class GqlSocket {
     setTimeout(() => this.ws.terminate(), 2_000).unref();
   }
 
+  /** A clean close (1000), resolved when the socket has closed; terminated after `timeoutMs`. */
+  closeAndWait(timeoutMs = 5_000): Promise<void> {
+    this.closedReason ??= 'closed by client';
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.ws.terminate(), timeoutMs);
+      this.ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.ws.close(1000, 'bench done');
+    });
+  }
+
   private onMessage(data: Buffer): void {
     const at = data.indexOf(SUB_MARK);
     if (at >= 0 && data.indexOf(NEXT_MARK) >= 0) {

@@ -31,20 +31,36 @@ export interface ThroughputResult {
   duplicateSeqs: number;
 }
 
-export interface PrepareRoomRequest {
-  cmd: 'prepareRoom';
-  url: string;
+/**
+ * Fan-out requests may name a `key`: the load client then keeps several fan-out setups at once
+ * (one per key, each its own room, publisher and subscribers), so phases through different
+ * fronts can be interleaved. Without a key they share one default setup.
+ */
+export interface Keyed {
+  key?: string;
 }
 
-export interface CreateSessionsRequest {
+export interface PrepareRoomRequest extends Keyed {
+  cmd: 'prepareRoom';
+  /** Sessions, the room and the publisher socket are made through this URL. */
+  url: string;
+  /** Reuse the sessions already created under this key (same cluster) instead of creating more. */
+  sessionsFrom?: string;
+}
+
+export interface CreateSessionsRequest extends Keyed {
   cmd: 'createSessions';
   url: string;
   count: number;
 }
 
-export interface OpenSubscribersRequest {
+export interface OpenSubscribersRequest extends Keyed {
   cmd: 'openSubscribers';
   url: string;
+  /** Subscriber i connects to urls[i % urls.length] (default: `url`), e.g. two nodes of a cluster. */
+  urls?: string[];
+  /** Latency group of each entry of `urls` (same length); default: its index. See `latencyByGroup`. */
+  groups?: number[];
   count: number;
   /** Give up on the "every subscriber saw a probe" check after this long. */
   liveTimeoutMs: number;
@@ -59,7 +75,7 @@ export interface OpenSubscribersResult {
   elapsedMs: number;
 }
 
-export interface PublishRequest {
+export interface PublishRequest extends Keyed {
   cmd: 'publish';
   phase: string;
   ratePerSecond: number;
@@ -85,12 +101,37 @@ export interface PublishResult {
   /** Subscriptions that ended with an error or whose socket closed during the phase. */
   subscriberErrors: number;
   latency: LatencySummary;
+  /** The same, by the group of the URL each subscriber connected to (openSubscribers' `groups`, or `urls` in order). */
+  latencyByGroup: LatencySummary[];
   /** Time from the last publish until the last delivery arrived (or the drain gave up). */
   drainMs: number;
 }
 
-export interface CloseAllRequest {
+export interface CloseAllRequest extends Keyed {
   cmd: 'closeAll';
+}
+
+/** New connections: open + upgrade + connection_init/ack, then close and wait for the close, in a loop. */
+export interface ConnectRateRequest {
+  cmd: 'connectRate';
+  /** Connection i goes to urls[i % urls.length]; the session is made through urls[0]. */
+  urls: string[];
+  durationMs: number;
+  /** Connections in flight at once. */
+  concurrency: number;
+  maxConnections: number;
+}
+
+export interface ConnectRateResult {
+  completed: number;
+  failed: number;
+  firstError?: string;
+  elapsedMs: number;
+  perSecond: number;
+  /** Open → connection_ack. */
+  latency: LatencySummary;
+  /** Close sent → socket closed. */
+  closeLatency: LatencySummary;
 }
 
 export type LoadRequest =
@@ -99,7 +140,8 @@ export type LoadRequest =
   | CreateSessionsRequest
   | OpenSubscribersRequest
   | PublishRequest
-  | CloseAllRequest;
+  | CloseAllRequest
+  | ConnectRateRequest;
 
 export type Envelope<T> = T & { reqId: number };
 

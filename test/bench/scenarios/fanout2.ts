@@ -1,0 +1,140 @@
+/**
+ * 5. Fan-out over two nodes: one room, subscribers split evenly over two nodes sharing a Redis
+ * (and, for roomlog, one SQLite DATA_DIR and JWT secret); every send goes to node 1, so node 2's
+ * subscribers get each message through Redis. A steady rate, then a saturating one.
+ * Baseline: two bare ws servers that publish through Redis and broadcast what comes back.
+ *
+ * Both clusters (each with its own redis-server) run side by side, idle but for the one being
+ * measured, so their phases alternate over `fanout2Rounds` rounds; figures are medians over the
+ * rounds other processes left undisturbed (as in the balancer scenario).
+ */
+import { nodeConnections, Procs, startPair, startRedis, undisturbed, type Aux } from '../cluster.js';
+import { startLoadClient } from '../loadProcess.js';
+import type { ServerHandle, ServerKind } from '../serverProcess.js';
+import { fmt, ratio, verdict, type Row } from '../table.js';
+import { troubleLines, type Scenario, type ScenarioContext } from './context.js';
+import { broken, keptUp, measuredPhase, median, openSubscribers, pick, type MeasuredPhase } from './phases.js';
+
+interface Cluster {
+  kind: ServerKind;
+  redis: Aux;
+  nodes: ServerHandle[];
+  steady: MeasuredPhase[];
+  saturated: MeasuredPhase[];
+}
+
+interface Summary {
+  deliveries: number;
+  p50: number;
+  p99: number;
+  /** p99 of the subscribers on node 1 / node 2. */
+  byNode: number[];
+  lost: number;
+  broken: number;
+  published: number;
+  used: string;
+}
+
+function summary(phases: MeasuredPhase[]): Summary | undefined {
+  if (!phases.length) return undefined;
+  const use = pick(phases);
+  return {
+    deliveries: median(use.map((p) => p.deliveriesPerSecond)),
+    p50: median(use.map((p) => p.latency.p50)),
+    p99: median(use.map((p) => p.latency.p99)),
+    byNode: [0, 1].map((g) => median(use.map((p) => p.latencyByGroup[g]?.p99 ?? NaN))),
+    lost: phases.reduce((s, p) => s + p.lost, 0),
+    broken: phases.reduce((s, p) => s + (broken(p) ?? 0), 0),
+    published: phases.reduce((s, p) => s + p.published, 0),
+    used: `${phases.filter(undisturbed).length}/${phases.length}`,
+  };
+}
+
+async function measure(ctx: ScenarioContext, clusters: Cluster[], procs: Procs): Promise<void> {
+  const { cfg } = ctx;
+  const load = procs.add(startLoadClient());
+  const pids: Record<string, number> = { load: load.pid };
+  for (const c of clusters) Object.assign(pids, { [`${c.kind}1`]: c.nodes[0]!.pid, [`${c.kind}2`]: c.nodes[1]!.pid, [`${c.kind}Redis`]: c.redis.pid });
+  for (const c of clusters) {
+    const [n1, n2] = c.nodes as [ServerHandle, ServerHandle];
+    await load.call({ cmd: 'prepareRoom', key: c.kind, url: n1.url }, 30_000);
+    await load.call({ cmd: 'createSessions', key: c.kind, url: n1.url, count: cfg.fanout2Subscribers }, 600_000);
+    await openSubscribers(ctx, `fanout2 / ${c.kind}`, load, { key: c.kind, url: n1.url, urls: [n1.url, n2.url], count: cfg.fanout2Subscribers });
+    if (c.kind === 'roomlog') {
+      const [c1, c2] = await Promise.all([nodeConnections(n1), nodeConnections(n2)]);
+      ctx.notes.push(`fanout2 / roomlog: the nodes report ${c1 ?? '?'} / ${c2 ?? '?'} open WebSocket connections (subscribers alternate between them; node 1 also has the publisher).`);
+    }
+  }
+  // Unmeasured: JIT-compiles the delivery paths of every process first.
+  for (const c of clusters) await load.call({ cmd: 'publish', key: c.kind, phase: 'warmup', ratePerSecond: cfg.fanout2Rate, durationMs: 2_000, drainMs: 5_000 }, 60_000);
+  for (const [list, rate, ms] of [['steady', cfg.fanout2Rate, cfg.fanout2Ms], ['saturated', cfg.fanout2SaturatedRate, cfg.fanout2SaturatedMs]] as const) {
+    for (let round = 1; round <= cfg.fanout2Rounds; round++) {
+      for (const c of clusters) {
+        const label = `fanout2 / ${c.kind} / @${rate} msg/s / round ${round}`;
+        const p = await measuredPhase(ctx, label, load, pids, { key: c.kind, phase: `${list}${round}`, ratePerSecond: rate, durationMs: ms });
+        c[list].push(p);
+        if (list === 'saturated') ctx.notes.push(`${label}: ${keptUp(p)}.`);
+      }
+    }
+  }
+  for (const c of clusters) await load.call({ cmd: 'closeAll', key: c.kind }, 30_000);
+}
+
+export const fanout2Scenario: Scenario = async (ctx) => {
+  const { cfg } = ctx;
+  const procs = new Procs();
+  const clusters: Cluster[] = [];
+  try {
+    for (const kind of cfg.kinds) {
+      try {
+        const redis = procs.add(await startRedis());
+        clusters.push({ kind, redis, nodes: await startPair(ctx, kind, redis.url, 'fanout2', procs), steady: [], saturated: [] });
+      } catch (e) {
+        ctx.notes.push(`fanout2 / ${kind}: FAILED to start: ${(e instanceof Error ? e.message : String(e)).split('\n').slice(0, 12).join('\n    ')}`);
+      }
+    }
+    if (clusters.length) await measure(ctx, clusters, procs);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    ctx.notes.push(`fanout2: FAILED: ${msg.split('\n').slice(0, 12).join('\n    ')}`);
+    for (const c of clusters) for (const [i, n] of c.nodes.entries()) ctx.notes.push(`  ${c.kind} node ${i + 1} last output:\n    ${n.output.slice(-6).join('\n    ')}`);
+    ctx.log(`fanout2: failed: ${msg.split('\n')[0]}`);
+  } finally {
+    for (const c of clusters) {
+      for (const [i, n] of c.nodes.entries()) {
+        const ended = n.unexpectedEnd();
+        if (ended) ctx.notes.push(`fanout2 / ${c.kind}: WARNING: node ${i + 1} (pid ${n.pid}) ${ended}; figures are not valid`);
+        for (const l of troubleLines(n)) ctx.notes.push(`fanout2 / ${c.kind} node ${i + 1} log: ${l}`);
+      }
+    }
+    await procs.stopAll();
+  }
+  return rows(ctx, clusters);
+};
+
+function rows(ctx: ScenarioContext, clusters: Cluster[]): Row[] {
+  const { cfg } = ctx;
+  const get = (k: ServerKind): Cluster | undefined => clusters.find((c) => c.kind === k);
+  const [sa, sb] = [summary(get('roomlog')?.steady ?? []), summary(get('bare')?.steady ?? [])];
+  const [ta, tb] = [summary(get('roomlog')?.saturated ?? []), summary(get('bare')?.saturated ?? [])];
+  const n = cfg.fanout2Subscribers;
+  const steadyName = `5a. 2 nodes + Redis, ${fmt(n)} subs @${cfg.fanout2Rate} msg/s (${fmt(n * cfg.fanout2Rate)}/s offered)`;
+  const satName = `5b. 2 nodes + Redis, ${fmt(n)} subs @${cfg.fanout2SaturatedRate} msg/s (${fmt(n * cfg.fanout2SaturatedRate)}/s offered)`;
+  const lat = (s?: Summary): string => (s ? `${fmt(s.p50, 1)} / ${fmt(s.p99, 1)}` : '—');
+  const byNode = (s?: Summary): string => (s ? s.byNode.map((v) => fmt(v, 1)).join(' / ') : '—');
+  const used = clusters.map((c) => `${c.kind} steady ${summary(c.steady)?.used ?? '0/0'}, saturated ${summary(c.saturated)?.used ?? '0/0'}`).join('; ');
+  ctx.notes.push(
+    `fanout2: per cluster a private redis-server and two nodes (roomlog: same DATA_DIR, REDIS_URL, JWT_SECRET, MAX_SUBSCRIPTIONS_PER_CONNECTION raised for the one publisher socket; bare: bareWsServer.ts with REDIS_URL, frame built once per node), one room, ${fmt(n)} subscriber sockets alternating between the nodes, one publisher socket on node 1 (open loop); latency = send timestamp in the body → receipt; steady ${cfg.fanout2Ms / 1000} s, saturated ${cfg.fanout2SaturatedMs / 1000} s, ${cfg.fanout2Rounds} interleaved round(s); all load from one load-client process on the same 2 cores, so "saturated" is the machine's limit shared with the load client (see its CPU above). Medians over undisturbed rounds; undisturbed rounds: ${used}.`,
+  );
+  return [
+    { scenario: steadyName, metric: 'deliveries/s', roomlog: fmt(sa?.deliveries), bare: fmt(sb?.deliveries), ratio: ratio(sa?.deliveries, sb?.deliveries), target: '', result: '' },
+    { scenario: steadyName, metric: 'latency p50 / p99 ms', roomlog: lat(sa), bare: lat(sb), ratio: ratio(sa?.p99, sb?.p99), target: 'p99 ≤ 2× bare', result: sa && sb ? verdict(sa.p99 <= 2 * sb.p99) : '' },
+    { scenario: steadyName, metric: 'p99 ms, subs on node 1 / node 2', roomlog: byNode(sa), bare: byNode(sb), ratio: '', target: '', result: '' },
+    { scenario: steadyName, metric: 'lost', roomlog: fmt(sa?.lost), bare: fmt(sb?.lost), ratio: '', target: '0', result: sa ? verdict(sa.lost === 0 && sa.published > 0) : '' },
+    { scenario: steadyName, metric: 'dup / reordered', roomlog: fmt(sa?.broken), bare: fmt(sb?.broken), ratio: '', target: '0', result: sa ? verdict(sa.broken === 0) : '' },
+    { scenario: satName, metric: 'deliveries/s', roomlog: fmt(ta?.deliveries), bare: fmt(tb?.deliveries), ratio: ratio(ta?.deliveries, tb?.deliveries), target: '≥ 0.5× bare', result: ta && tb ? verdict(ta.deliveries >= 0.5 * tb.deliveries) : '' },
+    { scenario: satName, metric: 'latency p50 / p99 ms', roomlog: lat(ta), bare: lat(tb), ratio: ratio(ta?.p99, tb?.p99), target: '', result: '' },
+    { scenario: satName, metric: 'lost (after 10 s drain)', roomlog: fmt(ta?.lost), bare: fmt(tb?.lost), ratio: '', target: '0', result: ta ? verdict(ta.lost === 0 && ta.published > 0) : '' },
+    { scenario: satName, metric: 'dup / reordered', roomlog: fmt(ta?.broken), bare: fmt(tb?.broken), ratio: '', target: '0', result: ta ? verdict(ta.broken === 0) : '' },
+  ];
+}
