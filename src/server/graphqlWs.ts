@@ -24,6 +24,7 @@ import type { Metrics } from '../metrics.js';
 import type { GraphQLContext } from '../../schema/builder.js';
 import { RawSocketSink, type SlowConsumerPolicy } from './rawSocketSink.js';
 import { OperationGroups } from './sharedExecution.js';
+import { operationViewer } from './operationAuth.js';
 
 export interface GraphqlWsOptions {
   httpServer: HttpServer;
@@ -50,6 +51,8 @@ interface Connection {
   id: string;
   viewer: UserRef | null;
 }
+
+const MAX_OPERATIONS_IN_FLIGHT = 1_000;
 
 type Ctx = WsContext<Record<string, unknown> | undefined, Extra & { connection?: Connection }>;
 
@@ -93,8 +96,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         return true;
       },
       async onSubscribe(ctx: Ctx, id, payload) {
-        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
-          return [badInput(`at most ${limits.maxSubscriptionsPerConnection} operations at once on one connection`)];
+        // Operations in flight (queries and mutations waiting for their result) are bounded loosely,
+        // so a client pipelining sends is not refused; live subscriptions are what the cap is for.
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_IN_FLIGHT) {
+          return [badInput(`at most ${MAX_OPERATIONS_IN_FLIGHT} operations at once on one connection`)];
         }
         const connection = ctx.extra.connection!;
         const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
@@ -115,7 +120,21 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         if (errors.length > 0) return [...errors];
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
-        const contextValue: GraphQLContext = { ...options.baseContext, viewer: connection.viewer, connectionId: connection.id };
+        if (operation.operation === 'subscription') {
+          // graphql-ws registers a subscription's iterator under its id once it runs; in-flight
+          // queries and mutations stay null there.
+          const live = Object.values(ctx.subscriptions).filter((entry) => entry !== null).length;
+          if (live >= limits.maxSubscriptionsPerConnection) {
+            return [badInput(`at most ${limits.maxSubscriptionsPerConnection} subscriptions at once on one connection`)];
+          }
+        }
+        let viewer;
+        try {
+          viewer = await operationViewer(connection.viewer, payload, sessions);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const contextValue: GraphQLContext = { ...options.baseContext, viewer, connectionId: connection.id };
         const args: Args = {
           schema: enveloped.schema,
           document,

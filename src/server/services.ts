@@ -165,7 +165,7 @@ function createRedisParts(config: Config, url: string, log: Logger) {
   // the broker opens its own two (a subscriber connection can do nothing else).
   // commandTimeout: a Redis that stops answering (paused, partitioned) must fail these calls,
   // not hang them; the send path treats Redis as optional (the log is the source of truth).
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 1_000 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 2_000 });
   const writer = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   redis.on('error', onError);
   writer.on('error', onError);

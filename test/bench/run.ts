@@ -15,6 +15,7 @@ import { balancerScenario } from './scenarios/balancer.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { fanout2Scenario } from './scenarios/fanout2.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { rebuildScenario } from './scenarios/rebuild.js';
 import { replayScenario } from './scenarios/replay.js';
 import { throughputScenario } from './scenarios/throughput.js';
 import type { ServerKind } from './serverProcess.js';
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, Scenario> = {
   replay: replayScenario,
   fanout2: fanout2Scenario,
   balancer: balancerScenario,
+  rebuild: rebuildScenario,
 };
 
 function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {

@@ -178,4 +178,24 @@ describe('limits on a connection', () => {
     expect(Object.fromEntries(got)).toEqual({ b: sent.seq, c: sent.seq, e: sent.seq });
     raw.close();
   });
+
+  it('does not count queries and mutations in flight against that cap: a client may pipeline sends', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    for (let i = 0; i < 10; i++) {
+      raw.send({
+        id: `send-${i}`,
+        type: 'subscribe',
+        payload: {
+          query: 'mutation($roomId: ID!, $c: ID!) { sendMessage(roomId: $roomId, body: "pipelined", clientMessageId: $c) { seq } }',
+          variables: { roomId, c: `pipelined-${i}-${Date.now()}` },
+        },
+      });
+    }
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await raw.waitForMessage()); // a next and a complete each
+    expect(results.filter((m) => m.type === 'next' && m.payload.data?.sendMessage?.seq > 0)).toHaveLength(10);
+    expect(results.filter((m) => m.type === 'error')).toEqual([]);
+    raw.close();
+  });
 });
