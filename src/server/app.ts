@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -14,6 +15,7 @@ import type { GraphQLContext } from '../../schema/builder.js';
 import { attachGraphqlWs } from './graphqlWs.js';
 import { createServices, type Services } from './services.js';
 import { exampleQuery } from './graphiqlExample.js';
+import { serveWebApp } from './webApp.js';
 
 export interface App {
   /** Listens; resolves with the URL once connections are accepted. */
@@ -41,6 +43,8 @@ export async function buildApp(config: Config): Promise<App> {
     logging: false,
     maskedErrors: { isDev: false },
     graphiql: { subscriptionsProtocol: 'WS', title: 'roomlog', defaultQuery: exampleQuery },
+    // GraphiQL's assets from this node itself (Yoga's default loads them from a CDN).
+    renderGraphiQL,
     plugins: [
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, exposeLimits: true }),
       costLimitPlugin({ maxCost: config.MAX_QUERY_COST, exposeLimits: true }),
@@ -86,6 +90,7 @@ export async function buildApp(config: Config): Promise<App> {
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (path !== '/graphql' && (await serveWebApp(req, res))) return;
     if (path !== '/graphql') return sendJson(res, 404, { error: 'not found: the API is at /graphql' });
     if (draining) {
       res.setHeader('retry-after', '1');

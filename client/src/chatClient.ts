@@ -1,0 +1,232 @@
+import { pushIterator } from './asyncQueue.js';
+import { sleep, type BackoffOptions } from './backoff.js';
+import { Connection, type ConnectionStatus } from './connection.js';
+import { ChatClientError } from './errors.js';
+import { newClientMessageId } from './ids.js';
+import { live } from './live.js';
+import * as ops from './operations.js';
+import { request } from './request.js';
+import { followRoom, type RoomFeed, type RoomFeedOptions } from './roomFeed.js';
+import type { Message, Notice, Presence, Room, RoomEvent, User } from './types.js';
+import { roundRobin, type UrlChooser } from './urls.js';
+
+export interface ChatClientOptions {
+  /** A node: `http://127.0.0.1:4000` (or its /graphql or ws:// URL). Several: fail over between them. */
+  url?: string | readonly string[];
+  /** Picks the URL for each connection attempt instead of `url` (e.g. ask a balancer or a registry). */
+  chooseUrl?: UrlChooser;
+  /** A session token from `createSession`. */
+  token: string;
+  /** The WebSocket class: needed on Node 20 (`import WebSocket from 'ws'`); browsers have one. */
+  webSocketImpl?: unknown;
+  /** Reconnect backoff (default 250 ms doubling up to 10 s, with jitter). */
+  backoff?: BackoffOptions;
+  /** Ping interval (default 10 s) and how long to wait for the pong before giving the socket up (default 5 s). */
+  keepAliveMs?: number;
+  pongTimeoutMs?: number;
+}
+
+/** An async iterable of a room's events that also tells where it is in the room's log. */
+export interface RoomEventStream extends AsyncIterableIterator<RoomEvent> {
+  readonly lastSeq: number | undefined;
+}
+
+export interface SendOptions {
+  /** Reuse to make a send idempotent across restarts of the sender itself (default: a new random id). */
+  clientMessageId?: string;
+}
+
+export interface ChatClient {
+  /** The urql Client underneath (every operation goes over the client's WebSocket). */
+  readonly urql: Connection['urql'];
+  readonly status: ConnectionStatus;
+  /** The node the client is connected to (or last tried). */
+  readonly url: string | undefined;
+  /** Why the client closed itself, if it did (e.g. UNAUTHENTICATED: the server refused the token). */
+  readonly error: ChatClientError | null;
+  onStatus(listener: (status: ConnectionStatus) => void): () => void;
+
+  /** A room's events in seq order, resumed after every disconnect with no gap and no duplicate. */
+  roomEvents(roomId: string, options?: RoomFeedOptions): RoomEventStream;
+  onRoomEvents(roomId: string, onEvent: (event: RoomEvent) => void, options?: RoomFeedOptions & { onError?: (error: ChatClientError) => void }): RoomFeed;
+  /** Who is in a room and who types: the current state at once, then every change. */
+  presence(roomId: string): AsyncIterableIterator<Presence>;
+  onPresence(roomId: string, listener: (presence: Presence) => void, onError?: (error: ChatClientError) => void): () => void;
+  /** What the server tells this user (e.g. RATE_LIMITED with `until`). */
+  notices(): AsyncIterableIterator<Notice>;
+  onNotice(listener: (notice: Notice) => void, onError?: (error: ChatClientError) => void): () => void;
+
+  /**
+   * Sends a message; resolves with it once the server has it durably. Retries across reconnects
+   * with the same clientMessageId until acknowledged, so it is stored exactly once. Rejects with a
+   * ChatClientError: RATE_LIMITED (see `retryAfterMs`), FORBIDDEN, PAYLOAD_TOO_LARGE, CLOSED, …
+   */
+  send(roomId: string, body: string, options?: SendOptions): Promise<Message>;
+  editMessage(messageId: string, body: string): Promise<Message>;
+  deleteMessage(messageId: string): Promise<Message>;
+  setTyping(roomId: string, typing: boolean): Promise<boolean>;
+
+  me(): Promise<User | null>;
+  rooms(): Promise<Room[]>;
+  room(roomId: string): Promise<Room | null>;
+  /** History (edits and deletes applied), ascending seq: the newest `limit` before `before`, or the oldest after `after`. */
+  messages(roomId: string, page?: { before?: number; after?: number; limit?: number }): Promise<Message[]>;
+  createRoom(name: string, password?: string): Promise<Room>;
+  joinRoom(roomId: string, password?: string): Promise<Room>;
+  leaveRoom(roomId: string): Promise<Room>;
+
+  /** Stops every feed, rejects what is pending with CLOSED, and closes the socket. */
+  close(): Promise<void>;
+}
+
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  const chooseUrl = options.chooseUrl ?? roundRobin(typeof options.url === 'string' ? [options.url] : [...(options.url ?? [])]);
+  const connection = new Connection({
+    chooseUrl,
+    token: options.token,
+    webSocketImpl: options.webSocketImpl,
+    backoff: options.backoff,
+    keepAliveMs: options.keepAliveMs,
+    pongTimeoutMs: options.pongTimeoutMs,
+  });
+  const stoppers = new Set<() => void>();
+  const track = (stop: () => void): (() => void) => {
+    const once = () => {
+      stoppers.delete(once);
+      stop();
+    };
+    stoppers.add(once);
+    return once;
+  };
+
+  const query = <T>(document: string, variables: Record<string, unknown> = {}) => request<T>(connection, 'query', document, variables, { retry: true });
+  // Retried mutations are the ones that are safe to repeat: join, leave, edit, delete, typing.
+  const mutate = <T>(document: string, variables: Record<string, unknown>, retry = true) => request<T>(connection, 'mutation', document, variables, { retry });
+
+  function onRoomEvents(roomId: string, onEvent: (event: RoomEvent) => void, opts: RoomFeedOptions & { onError?: (error: ChatClientError) => void } = {}): RoomFeed {
+    let untrack = () => {};
+    const feed = followRoom(connection, roomId, { afterSeq: opts.afterSeq }, {
+      onEvent: (event) => callSafely(onEvent, event),
+      onError: (error) => {
+        untrack();
+        (opts.onError ?? logError)(error);
+      },
+    });
+    untrack = track(() => feed.unsubscribe());
+    return {
+      unsubscribe: untrack,
+      get lastSeq() {
+        return feed.lastSeq;
+      },
+    };
+  }
+
+  function onLive<D, T>(document: string, variables: Record<string, unknown>, pick: (data: D) => T, listener: (value: T) => void, onError?: (error: ChatClientError) => void): () => void {
+    let untrack = () => {};
+    const subscription = live<D>(connection, {
+      query: document,
+      variables: () => variables,
+      onData: (data) => callSafely(listener, pick(data)),
+      onError: (error) => {
+        untrack();
+        (onError ?? logError)(error);
+      },
+    });
+    untrack = track(() => subscription.stop());
+    return untrack;
+  }
+
+  const client: ChatClient = {
+    urql: connection.urql,
+    get status() {
+      return connection.status;
+    },
+    get url() {
+      return connection.url;
+    },
+    get error() {
+      return connection.finalError;
+    },
+    onStatus: (listener) => connection.onStatus(listener),
+
+    roomEvents(roomId, opts = {}) {
+      let feed: RoomFeed | undefined;
+      const iterator = pushIterator<RoomEvent>((push, fail) => {
+        feed = onRoomEvents(roomId, push, { afterSeq: opts.afterSeq, onError: fail });
+        return () => feed?.unsubscribe();
+      });
+      return Object.defineProperty(iterator, 'lastSeq', { get: () => feed?.lastSeq }) as RoomEventStream;
+    },
+    onRoomEvents,
+    presence: (roomId) => pushIterator((push, fail) => client.onPresence(roomId, push, fail)),
+    onPresence: (roomId, listener, onError) => onLive<{ presence: Presence }, Presence>(ops.PRESENCE, { roomId }, (d) => d.presence, listener, onError),
+    notices: () => pushIterator((push, fail) => client.onNotice(push, fail)),
+    onNotice: (listener, onError) => onLive<{ notices: Notice }, Notice>(ops.NOTICES, {}, (d) => d.notices, listener, onError),
+
+    async send(roomId, body, sendOptions = {}) {
+      const clientMessageId = sendOptions.clientMessageId ?? newClientMessageId();
+      const release = connection.hold();
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return (await mutate<{ sendMessage: Message }>(ops.SEND_MESSAGE, { roomId, body, clientMessageId }, false)).sendMessage;
+          } catch (error) {
+            if (!(error instanceof ChatClientError)) throw error;
+            if (error.code === 'NETWORK') {
+              await connection.waitToRetry().catch(() => {
+                throw connection.finalError ?? new ChatClientError('CLOSED', 'the client is closed');
+              });
+              continue;
+            }
+            // After an attempt that may have landed, RATE_LIMITED is no answer: the message may be
+            // stored already (a resend of it is then answered with the original). Wait and ask.
+            if (error.code === 'RATE_LIMITED' && attempt > 0) {
+              await sleep(error.retryAfterMs ?? 1_000);
+              continue;
+            }
+            throw error;
+          }
+        }
+      } finally {
+        release();
+      }
+    },
+    editMessage: async (messageId, body) => (await mutate<{ editMessage: Message }>(ops.EDIT_MESSAGE, { messageId, body })).editMessage,
+    deleteMessage: async (messageId) => (await mutate<{ deleteMessage: Message }>(ops.DELETE_MESSAGE, { messageId })).deleteMessage,
+    setTyping: async (roomId, typing) => (await mutate<{ setTyping: boolean }>(ops.SET_TYPING, { roomId, typing })).setTyping,
+
+    me: async () => (await query<{ me: User | null }>(ops.ME)).me,
+    rooms: async () => (await query<{ rooms: Room[] }>(ops.ROOMS)).rooms,
+    room: async (roomId) => (await query<{ room: Room | null }>(ops.ROOM, { id: roomId })).room,
+    messages: async (roomId, page = {}) => (await query<{ messages: Message[] }>(ops.MESSAGES, { roomId, ...page })).messages,
+    // Not retried: a lost acknowledgement followed by a retry would make a second room.
+    createRoom: async (name, password) => (await mutate<{ createRoom: Room }>(ops.CREATE_ROOM, { name, password }, false)).createRoom,
+    joinRoom: async (roomId, password) => (await mutate<{ joinRoom: Room }>(ops.JOIN_ROOM, { roomId, password })).joinRoom,
+    leaveRoom: async (roomId) => (await mutate<{ leaveRoom: Room }>(ops.LEAVE_ROOM, { roomId })).leaveRoom,
+
+    async close() {
+      for (const stop of [...stoppers]) stop();
+      await connection.close();
+    },
+  };
+  return client;
+}
+
+/** A listener's exception must not break the feed that called it; it surfaces as an uncaught error. */
+function callSafely<T>(listener: (value: T) => void, value: T): void {
+  try {
+    listener(value);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+function logError(error: ChatClientError): void {
+  console.error(`roomlog client: ${error.code}: ${error.message}`);
+}
+
+function reportError(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
+}
