@@ -90,6 +90,9 @@ export class ChatService {
     // recognises the resend, so the send must not wait on them.
     const known = await within(this.deps.readModels.message(messageId), 200, null);
     if (known) return known;
+    // Stored but not projected yet (the projector is catching up, say after a node died): still a
+    // resend, and a resend must never be refused for the rate, so ask the log itself.
+    if ((await this.deps.repository.load(roomId)).messages.has(messageId)) return this.messageAfter(messageId, []);
     const limit = await this.deps.limiter.consume(author.id);
     if (!limit.allowed) {
       this.deps.metrics.rateLimited.inc();
