@@ -31,3 +31,8 @@ export function projectMessage(view: MessageView | undefined, event: RoomEvent):
       return view;
   }
 }
+
+/** Retention: the seq below which a room's messages are gone, if this event says so. */
+export function trimmedBefore(event: RoomEvent): number | null {
+  return event.type === 'HistoryTrimmed' ? event.data.beforeSeq : null;
+}

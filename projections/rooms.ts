@@ -25,6 +25,7 @@ export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomV
   const memberDelta = event.type === 'MemberJoined' ? 1 : event.type === 'MemberLeft' ? -1 : 0;
   return {
     ...view,
+    oldestSeq: event.type === 'HistoryTrimmed' ? Math.max(view.oldestSeq, event.data.beforeSeq) : view.oldestSeq,
     headSeq: Math.max(view.headSeq, event.seq),
     lastActivityAt: Math.max(view.lastActivityAt, event.at),
     memberCount: view.memberCount + memberDelta,

@@ -66,3 +66,8 @@ export const MemberLeftType = eventType('MemberLeft', 'Someone left the room.');
 builder.objectFields(MemberLeftType, (t) => ({
   user: t.field({ type: UserType, resolve: (event) => event.data.user }),
 }));
+
+export const HistoryTrimmedType = eventType('HistoryTrimmed', 'Retention removed the messages (posts, edits, deletes) before `beforeSeq`; joins and leaves are kept.');
+builder.objectFields(HistoryTrimmedType, (t) => ({
+  beforeSeq: t.int({ resolve: (event) => event.data.beforeSeq }),
+}));

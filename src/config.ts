@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { integer, parseEnv } from './env.js';
+import { parseDuration } from './retention/scavenger.js';
 
 export { ConfigError } from './env.js';
 
@@ -45,6 +46,19 @@ const schema = z.object({
   KEEPALIVE_MS: integer(0).default(12_000),
   HEAD_CHECK_INTERVAL_MS: integer(50).default(1_000),
   SHUTDOWN_GRACE_MS: integer(0).default(2_000),
+  /** Retention: messages older than this go (`30d`, `12h`, `90m`, `45s` or seconds). Unset: kept. */
+  RETENTION_MAX_AGE: z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === null || ms <= 0) ctx.addIssue({ code: 'custom', message: 'a duration such as 30d, 12h, 90m or 3600' });
+      return ms ?? 0;
+    })
+    .optional(),
+  /** Retention: only a room's newest this-many seqs keep their messages. Unset: all kept. */
+  RETENTION_MAX_COUNT: integer(1).optional(),
+  RETENTION_INTERVAL_MS: integer(100).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

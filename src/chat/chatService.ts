@@ -137,6 +137,20 @@ export class ChatService {
     return typing;
   }
 
+  /**
+   * Retention's decision for a room, recorded in its log; resolves with where its messages now
+   * start. A system command: no viewer, never called from the API.
+   */
+  async trimHistory(roomId: string, beforeSeq: number): Promise<number> {
+    const outcome = await this.run('trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq }), false);
+    return outcome.state.trimmedBefore;
+  }
+
+  /** The oldest seq whose messages are still kept (1 until retention removes any). */
+  async oldestSeq(roomId: string): Promise<number> {
+    return (await this.deps.repository.load(roomId)).trimmedBefore;
+  }
+
   room(roomId: string): Promise<RoomView | null> {
     return this.deps.readModels.room(valid.id(roomId, 'roomId'));
   }
@@ -157,7 +171,8 @@ export class ChatService {
   /** Raw replay from the log itself (not a projection): exactly what was appended. */
   async roomEvents(viewer: UserRef | null, roomId: string, afterSeq: number | null | undefined, limit: number | null | undefined) {
     await this.assertCanRead(viewer, roomId);
-    const from = (valid.seq(afterSeq, 'afterSeq') ?? 0) + 1;
+    // Older than what retention kept: start at the oldest kept seq (its HistoryTrimmed event says why).
+    const from = Math.max((valid.seq(afterSeq, 'afterSeq') ?? 0) + 1, await this.oldestSeq(roomId));
     const stored = await this.deps.store.readStream(roomStream(roomId), { fromRevision: from, limit: valid.limit(limit, 100, 1_000) });
     return stored.map(toRoomEvent).filter((event): event is RoomEvent => event !== null);
   }

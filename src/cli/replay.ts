@@ -37,5 +37,7 @@ function describe(event: NonNullable<ReturnType<typeof toRoomEvent>>): string {
       return `${event.data.messageId} → ${event.data.body}`;
     case 'MessageDeleted':
       return event.data.messageId;
+    case 'HistoryTrimmed':
+      return `messages before seq ${event.data.beforeSeq} removed by retention`;
   }
 }

@@ -27,13 +27,23 @@ export interface MessageDeleted {
   data: { roomId: string; messageId: string };
 }
 
+/**
+ * Retention removed the room's message events (posts, edits, deletes) below `beforeSeq` from the
+ * log. Structural events (created, joined, left, and this) are never removed: the room is folded
+ * from them.
+ */
+export interface HistoryTrimmed {
+  type: 'HistoryTrimmed';
+  data: { roomId: string; beforeSeq: number };
+}
+
 /** Users are anonymous: an id and the display name they chose, nothing else. */
 export interface UserRef {
   id: string;
   name: string;
 }
 
-export type RoomEventBody = RoomCreated | MemberJoined | MemberLeft | MessagePosted | MessageEdited | MessageDeleted;
+export type RoomEventBody = RoomCreated | MemberJoined | MemberLeft | MessagePosted | MessageEdited | MessageDeleted | HistoryTrimmed;
 export type RoomEventType = RoomEventBody['type'];
 
 /** A room event as read back from the log: its body plus where and when it was stored. */
@@ -54,7 +64,11 @@ export const ROOM_EVENT_TYPES: ReadonlySet<string> = new Set<RoomEventType>([
   'MessagePosted',
   'MessageEdited',
   'MessageDeleted',
+  'HistoryTrimmed',
 ]);
+
+/** The event types retention may remove; everything else in a room stream is kept for good. */
+export const TRIMMABLE_EVENT_TYPES: readonly RoomEventType[] = ['MessagePosted', 'MessageEdited', 'MessageDeleted'];
 
 export const roomStream = (roomId: string): string => `room-${roomId}`;
 export const roomIdOfStream = (stream: string): string | null =>

@@ -14,9 +14,11 @@ export interface RoomState {
   members: Map<string, UserRef>;
   /** Per message: who wrote it, at which seq, and whether it is gone. */
   messages: Map<string, { authorId: string; seq: number; deleted: boolean }>;
+  /** Messages below this seq were removed by retention (1 = nothing removed). */
+  trimmedBefore: number;
 }
 
-export const initialRoomState = (): RoomState => ({ revision: 0, room: null, members: new Map(), messages: new Map() });
+export const initialRoomState = (): RoomState => ({ revision: 0, room: null, members: new Map(), messages: new Map(), trimmedBefore: 1 });
 
 /** Mutates and returns `state`: the aggregate is private to its cache, so copying would only cost. */
 export function evolve(state: RoomState, event: RoomEventBody, seq: number): RoomState {
@@ -43,6 +45,11 @@ export function evolve(state: RoomState, event: RoomEventBody, seq: number): Roo
       if (message) message.deleted = true;
       break;
     }
+    case 'HistoryTrimmed': {
+      state.trimmedBefore = Math.max(state.trimmedBefore, event.data.beforeSeq);
+      for (const [id, message] of state.messages) if (message.seq < state.trimmedBefore) state.messages.delete(id);
+      break;
+    }
   }
   return state;
 }
@@ -53,7 +60,8 @@ export type RoomCommand =
   | { type: 'LeaveRoom'; user: UserRef }
   | { type: 'PostMessage'; author: UserRef; clientMessageId: string; body: string }
   | { type: 'EditMessage'; by: UserRef; messageId: string; body: string }
-  | { type: 'DeleteMessage'; by: UserRef; messageId: string };
+  | { type: 'DeleteMessage'; by: UserRef; messageId: string }
+  | { type: 'TrimHistory'; beforeSeq: number };
 
 /** Events to append, each with its id. An empty list means "nothing to do" (e.g. a resend). */
 export type Decision = Array<RoomEventBody & { id: string }>;
@@ -90,6 +98,11 @@ export function decide(state: RoomState, command: RoomCommand): Decision {
       if (state.messages.has(messageId)) return [];
       if (!state.members.has(author.id)) throw forbidden('join the room before sending to it');
       return [{ id, type: 'MessagePosted', data: { roomId, messageId, clientMessageId, author, body } }];
+    }
+    case 'TrimHistory': {
+      const beforeSeq = Math.min(command.beforeSeq, state.revision + 1);
+      if (beforeSeq <= state.trimmedBefore) return [];
+      return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq } }];
     }
     case 'EditMessage':
     case 'DeleteMessage': {

@@ -84,7 +84,8 @@ export class RoomRepository {
   private async catchUp(roomId: string, slot: RoomSlot): Promise<void> {
     const stored = await this.store.readStream(roomStream(roomId), { fromRevision: slot.state.revision + 1 });
     for (const event of stored) {
-      if (event.revision !== slot.state.revision + 1) continue;
+      // Retention leaves gaps in a stream (trimmed messages), so only "not seen yet" matters.
+      if (event.revision <= slot.state.revision) continue;
       const roomEvent = toRoomEvent(event);
       if (roomEvent) evolve(slot.state, roomEvent, event.revision);
       else slot.state.revision = event.revision;

@@ -90,6 +90,17 @@ export interface EventStore {
   /** Position of the newest event in the store, 0 when empty. */
   headPosition(): Promise<number>;
   subscribeToAll(options: SubscribeToAllOptions): AllSubscription;
+  /**
+   * Retention (optional: an adapter without it cannot trim). Deletes the stream's events of the
+   * given types with a revision below `beforeRevision`, never the newest event of the whole store
+   * (its position must stay taken). Other types, and the revisions of what remains, are untouched.
+   */
+  trimStream?(stream: string, options: { beforeRevision: number; types: readonly string[] }): Promise<number>;
+  /**
+   * Retention: per stream, its last revision and the first revision of each event created at or
+   * after `since` (null when none is), for the streams whose names start with `prefix`.
+   */
+  retentionScan?(options: { prefix: string; since: number }): Promise<Array<{ stream: string; head: number; firstSince: number | null }>>;
   /** True when the backing store answers (used by /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -158,8 +158,26 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     return subscription;
   }
 
+  const scanForRetention = db.prepare<[{ since: number; prefix: string }], { stream: string; head: number; firstSince: number | null }>(
+    `SELECT stream, max(revision) AS head, min(CASE WHEN created_at >= @since THEN revision END) AS firstSince
+       FROM events WHERE substr(stream, 1, length(@prefix)) = @prefix GROUP BY stream`,
+  );
+
+  /** Retention. Never the stream's last event nor the store's newest: both numbers must stay taken. */
+  function trimStream(stream: string, beforeRevision: number, types: readonly string[]): number {
+    const placeholders = types.map(() => '?').join(', ');
+    const statement = db.prepare(
+      `DELETE FROM events WHERE stream = ? AND revision < ? AND type IN (${placeholders})
+         AND revision < (SELECT max(revision) FROM events WHERE stream = ?)
+         AND position < (SELECT max(position) FROM events)`,
+    );
+    return statement.run(stream, beforeRevision, ...types, stream).changes;
+  }
+
   return {
     append: (stream, events, { expectedRevision }) => append(stream, events, expectedRevision),
+    trimStream: async (stream, { beforeRevision, types }) => trimStream(stream, beforeRevision, types),
+    retentionScan: async ({ prefix, since }) => scanForRetention.all({ since, prefix }),
     async readStream(stream, { direction = 'forwards', fromRevision, limit = -1 } = {}) {
       const rows =
         direction === 'backwards'

@@ -32,6 +32,9 @@ export class Subscriptions {
     if (afterSeq !== null && afterSeq !== undefined && (!Number.isInteger(afterSeq) || afterSeq < 0)) {
       throw badInput('afterSeq must be a whole number ≥ 0');
     }
+    // An afterSeq older than what retention kept starts at the oldest kept seq; the room's
+    // HistoryTrimmed event, which comes in order, tells the client why the seqs jump.
+    if (afterSeq !== null && afterSeq !== undefined) afterSeq = Math.max(afterSeq, (await this.deps.chat.oldestSeq(roomId)) - 1);
     const online = this.online(roomId, user, connectionId);
     try {
       const detach = await this.deps.hub.attach(roomId, afterSeq ?? undefined, subscriber);

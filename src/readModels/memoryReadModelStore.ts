@@ -1,5 +1,5 @@
 import type { RoomEvent } from '../domain/events.js';
-import { historyKey, projectMessage } from '../../projections/history.js';
+import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 import type { MessageRange, ReadModelStore } from './readModelStore.js';
@@ -31,6 +31,13 @@ export function createMemoryReadModelStore(): ReadModelStore {
     const roomId = event.data.roomId;
     const room = projectRoom(rooms.get(roomId), event);
     if (room) rooms.set(roomId, room);
+    const trimPoint = trimmedBefore(event);
+    if (trimPoint !== null) {
+      const list = messagesByRoom.get(roomId) ?? [];
+      const keep = firstIndexAbove(list, trimPoint - 1);
+      for (const gone of list.splice(0, keep)) messagesById.delete(gone.id);
+      return;
+    }
     const key = historyKey(event);
     if (key === null) return;
     const before = messagesById.get(key);

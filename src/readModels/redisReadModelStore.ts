@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RoomEvent } from '../domain/events.js';
-import { historyKey, projectMessage } from '../../projections/history.js';
+import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 import type { MessageRange, ReadModelStore } from './readModelStore.js';
@@ -73,10 +73,13 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
         const messages = new Map(messageIds.map((id, i) => [id, parse<MessageView>(docs[roomIds.length + i] ?? null) ?? undefined]));
         const touchedRooms = new Set<string>();
         const touchedMessages = new Set<string>();
+        const trims = new Map<string, number>();
         let last = checkpoint;
         for (const event of events) {
           if (event.position <= last) continue;
           last = event.position;
+          const before = trimmedBefore(event);
+          if (before !== null) trims.set(event.data.roomId, Math.max(trims.get(event.data.roomId) ?? 0, before));
           const roomId = event.data.roomId;
           rooms.set(roomId, projectRoom(rooms.get(roomId), event));
           touchedRooms.add(roomId);
@@ -87,6 +90,12 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
           }
         }
         if (last === checkpoint) return;
+        // Retention: the messages below each trim point go, both those already stored (listed now,
+        // under the WATCH) and any this batch would otherwise write.
+        const trimmedIds = new Map<string, string[]>();
+        for (const [roomId, before] of trims) {
+          trimmedIds.set(roomId, await writer.zrangebyscore(key.roomMessages(roomId), '-inf', `(${before}`));
+        }
         const tx = writer.multi();
         for (const roomId of touchedRooms) {
           const room = rooms.get(roomId);
@@ -96,9 +105,13 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
         }
         for (const messageId of touchedMessages) {
           const message = messages.get(messageId);
-          if (!message) continue;
+          if (!message || message.seq < (trims.get(message.roomId) ?? 0)) continue;
           tx.set(key.message(messageId), JSON.stringify(message));
           tx.zadd(key.roomMessages(message.roomId), message.seq, messageId);
+        }
+        for (const [roomId, ids] of trimmedIds) {
+          if (ids.length > 0) tx.del(...ids.map(key.message));
+          tx.zremrangebyscore(key.roomMessages(roomId), '-inf', `(${trims.get(roomId)}`);
         }
         tx.set(key.checkpoint, String(last));
         const result = await tx.exec();

@@ -26,6 +26,7 @@ import { createRedisRateLimiter } from '../limits/redisRateLimiter.js';
 import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 import { announceNode } from './announce.js';
+import { startRetention } from '../retention/scavenger.js';
 
 export interface Services {
   log: Logger;
@@ -104,6 +105,12 @@ export async function createServices(config: Config): Promise<Services> {
     },
   });
   const subscriptions = new Subscriptions({ hub, broker, presence, chat, metrics });
+  const retention = startRetention({
+    store,
+    chat,
+    log,
+    policy: { maxAgeMs: config.RETENTION_MAX_AGE, maxCount: config.RETENTION_MAX_COUNT, intervalMs: config.RETENTION_INTERVAL_MS },
+  });
   presence.onChange((roomId) => {
     presence
       .snapshot(roomId)
@@ -145,6 +152,7 @@ export async function createServices(config: Config): Promise<Services> {
     },
     async close() {
       clearInterval(followed);
+      await retention.stop();
       await hub.close();
       await projections.close();
       await presence.close();

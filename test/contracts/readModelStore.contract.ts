@@ -79,6 +79,24 @@ export function readModelStoreContract(name: string, create: () => Promise<ReadM
       expect(await store.checkpoint()).toBe(11);
     });
 
+    it('follows retention: a HistoryTrimmed event drops older messages and moves oldestSeq', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      const log = roomLog('t', 0);
+      await store.apply(log);
+      await store.apply([stored({ type: 'HistoryTrimmed', data: { roomId: 't', beforeSeq: 5 } }, 12, 12)]);
+      expect((await store.messages('t', { limit: 10 })).map((m) => m.seq)).toEqual([5, 6, 7]);
+      expect(await store.message('t~m1')).toBeNull();
+      expect(await store.room('t')).toMatchObject({ oldestSeq: 5, headSeq: 12 });
+      // A post and its trim in one batch: the post never shows.
+      await store.apply([
+        stored(posted('t', 't~late', 'late'), 13, 13),
+        stored({ type: 'HistoryTrimmed', data: { roomId: 't', beforeSeq: 14 } }, 14, 14),
+      ]);
+      expect(await store.messages('t', { limit: 10 })).toEqual([]);
+      expect(await store.message('t~late')).toBeNull();
+    });
+
     it('lists public rooms only, most recent activity first', async () => {
       fixture = await create();
       const { store } = fixture;
