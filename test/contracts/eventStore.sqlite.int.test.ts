@@ -23,7 +23,7 @@ eventStoreContract('sqlite', async () => {
     reopen: async () => createSqliteEventStore({ file, pollIntervalMs }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-});
+}, { persistent: true });
 
 describe('SQLite event store shared between processes', () => {
   let dir: string;
