@@ -3,9 +3,9 @@
  * in test/balancer/. Like nodeProcess.ts, every balancer started here is registered, so a test
  * file's `afterAll(killAllBalancers)` disposes of whatever a failed test left running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { exited, spawnLogged } from './loggedProcess.js';
 import type { NodeHandle } from './nodeProcess.js';
-import { repoRoot } from './nodeProcess.js';
 import { sleep } from './gql.js';
 
 export interface BackendStatus {
@@ -48,78 +48,14 @@ export interface StartBalancerOptions {
 const LISTENING = /balancer listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const live = new Set<ChildProcess>();
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 /** Starts a balancer and resolves once it prints `balancer listening on` (rejects, killing it, otherwise). */
 export async function startBalancer(options: StartBalancerOptions): Promise<BalancerHandle> {
-  // A clean environment apart from PATH/HOME, as for the nodes: nothing leaks in from the runner.
-  const baseEnv: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[key]) baseEnv[key] = process.env[key]!;
   const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...options.env };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'balancer/main.ts'], {
-    cwd: repoRoot,
-    env: { ...baseEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, logs, waitForLog: waitFor } = spawnLogged('balancer/main.ts', env, 'balancer');
   live.add(child);
   child.once('exit', () => live.delete(child));
-
-  const logs: string[] = [];
-  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  const push = (line: string) => {
-    logs.push(line);
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
-        waiters.delete(waiter);
-        waiter.resolve(line);
-      }
-    }
-  };
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) push(line);
-    });
-    stream.on('end', () => {
-      if (rest) push(rest);
-      rest = '';
-    });
-  }
-  const waitForLog = (pattern: RegExp, timeoutMs = 10_000): Promise<string> => {
-    const seen = logs.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        cleanup();
-        reject(new Error(`balancer exited (${code ?? signal}) before printing ${pattern}:\n${logs.slice(-30).join('\n')}`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`balancer did not print ${pattern} within ${timeoutMs} ms:\n${logs.slice(-30).join('\n')}`));
-      }, timeoutMs);
-      const waiter = {
-        pattern,
-        resolve: (line: string) => {
-          cleanup();
-          resolve(line);
-        },
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        waiters.delete(waiter);
-      };
-      waiters.add(waiter);
-      if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
-      else child.once('exit', onExit);
-    });
-  };
+  const waitForLog = (pattern: RegExp, timeoutMs = 10_000) => waitFor(pattern, timeoutMs);
 
   let line: string;
   try {

@@ -4,13 +4,13 @@
  * `afterAll(killAllNodes)` disposes of whatever a failed test left running (graphql-ws's own
  * tests do the same with their servers).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { exited, repoRoot, spawnLogged, type LoggedProcess } from './loggedProcess.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export { repoRoot };
 
 export interface NodeHandle {
   /** `http://127.0.0.1:<port>` (no path). */
@@ -58,16 +58,9 @@ export function freshDataDir(): string {
   return dir;
 }
 
-function spawnServer(env: Record<string, string>): { child: ChildProcess; logs: string[]; lines: LineWatch } {
-  // The child gets a clean environment apart from PATH/HOME: no stray PORT, DATA_DIR or
-  // NODE_OPTIONS from the test runner leak into the node under test.
-  const baseEnv: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[key]) baseEnv[key] = process.env[key]!;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
-    env: { ...baseEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function spawnServer(env: Record<string, string>): LoggedProcess {
+  const spawned = spawnLogged('src/main.ts', env, 'node');
+  const { child } = spawned;
   live.add(child);
   child.once('exit', () => live.delete(child));
   // A signal sent through this handle (by a helper or by a test) is an expected exit.
@@ -76,82 +69,17 @@ function spawnServer(env: Record<string, string>): { child: ChildProcess; logs: 
     expectedExits.add(child);
     return kill(signal);
   };
-  const logs: string[] = [];
-  const lines = new LineWatch(logs);
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) lines.push(line);
-    });
-    stream.on('end', () => {
-      if (rest) lines.push(rest);
-      rest = '';
-    });
-  }
-  return { child, logs, lines };
-}
-
-/** Collects lines and lets callers wait for one that matches. */
-class LineWatch {
-  private waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
-  constructor(readonly logs: string[]) {}
-
-  push(line: string): void {
-    this.logs.push(line);
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.pattern.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
-  }
-
-  wait(pattern: RegExp, timeoutMs: number, child: ChildProcess): Promise<string> {
-    const seen = this.logs.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        cleanup();
-        reject(new Error(`node exited (${code ?? signal}) before printing ${pattern}:\n${this.logs.slice(-30).join('\n')}`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`node did not print ${pattern} within ${timeoutMs} ms:\n${this.logs.slice(-30).join('\n')}`));
-      }, timeoutMs);
-      const waiter = {
-        pattern,
-        resolve: (line: string) => {
-          cleanup();
-          resolve(line);
-        },
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-      };
-      this.waiters.push(waiter);
-      if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
-      else child.once('exit', onExit);
-    });
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+  return spawned;
 }
 
 /** Starts a node and resolves once it prints `listening on` (rejects, killing it, otherwise). */
 export async function startNode(options: StartNodeOptions = {}): Promise<NodeHandle> {
   const dataDir = options.dataDir ?? freshDataDir();
   const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env };
-  const { child, logs, lines } = spawnServer(env);
+  const { child, logs, waitForLog } = spawnServer(env);
   let line: string;
   try {
-    line = await lines.wait(LISTENING, options.timeoutMs ?? 30_000, child);
+    line = await waitForLog(LISTENING, options.timeoutMs ?? 30_000);
   } catch (error) {
     child.kill('SIGKILL');
     await exited(child);
@@ -186,7 +114,7 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited(child);
     },
-    waitForLog: (pattern, timeoutMs = 10_000) => lines.wait(pattern, timeoutMs, child),
+    waitForLog: (pattern, timeoutMs = 10_000) => waitForLog(pattern, timeoutMs),
   };
 }
 
