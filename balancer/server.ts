@@ -121,8 +121,13 @@ export function buildBalancer(config: BalancerConfig, log: Logger): Balancer {
     });
   }
 
+  // Upgraded sockets leave the HTTP server's bookkeeping (closeAllConnections does not see them),
+  // so stop() closes them from here.
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     const reject = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     const refusal = admit(req.socket);
     if (refusal) return reject(refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable');
@@ -182,6 +187,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger): Balancer {
       discovery?.stop();
       server.close();
       server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
       agent.destroy();
     },
   };
