@@ -4,7 +4,7 @@
  * file's `afterAll(killAllBalancers)` disposes of whatever a failed test left running.
  */
 import type { ChildProcess } from 'node:child_process';
-import { exited, spawnLogged } from './loggedProcess.js';
+import { exited, killNow, stopGracefully, spawnLogged } from './loggedProcess.js';
 import type { NodeHandle } from './nodeProcess.js';
 import { sleep } from './gql.js';
 
@@ -73,7 +73,6 @@ export async function startBalancer(options: StartBalancerOptions): Promise<Bala
     const body = (await response.json()) as { backends: BackendStatus[] };
     return body.backends;
   };
-  const stdoutEnded = new Promise<void>((resolve) => child.stdout!.once('close', () => resolve()));
 
   return {
     url,
@@ -82,20 +81,8 @@ export async function startBalancer(options: StartBalancerOptions): Promise<Bala
     env,
     process: child,
     logs,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exited(child);
-        clearTimeout(timer);
-      }
-      await Promise.race([stdoutEnded, sleep(1_000)]);
-      return child.exitCode;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited(child);
-    },
+    stop: (graceMs = 10_000) => stopGracefully(child, graceMs),
+    kill: () => killNow(child),
     waitForLog,
     backends,
     async metrics() {

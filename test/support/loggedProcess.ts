@@ -84,3 +84,25 @@ export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
+
+/**
+ * SIGTERM and wait for the exit (SIGKILL after `graceMs`), then let the last output lines arrive
+ * before callers read the logs; resolves with the exit code.
+ */
+export async function stopGracefully(child: ChildProcess, graceMs: number): Promise<number | null> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited(child);
+    clearTimeout(timer);
+  }
+  const stdoutEnded = child.stdout && !child.stdout.closed ? new Promise<void>((resolve) => child.stdout!.once('close', () => resolve())) : Promise.resolve();
+  await Promise.race([stdoutEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  return child.exitCode;
+}
+
+/** SIGKILL (kill -9), and wait for the exit. */
+export async function killNow(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await exited(child);
+}

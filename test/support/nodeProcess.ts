@@ -5,7 +5,7 @@
  * tests do the same with their servers).
  */
 import type { ChildProcess } from 'node:child_process';
-import { exited, repoRoot, spawnLogged, type LoggedProcess } from './loggedProcess.js';
+import { exited, killNow, stopGracefully, repoRoot, spawnLogged, type LoggedProcess } from './loggedProcess.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +91,6 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
   child.once('exit', (code, signal) => {
     if (!expectedExits.has(child)) console.error(`node on port ${port} exited unexpectedly (${code ?? signal}); its last lines:\n${logs.slice(-20).join('\n')}`);
   });
-  const stdoutEnded = new Promise<void>((resolve) => child.stdout!.once('close', () => resolve()));
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
@@ -99,21 +98,8 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
     dataDir,
     process: child,
     logs,
-    async stop(graceMs = 15_000) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exited(child);
-        clearTimeout(timer);
-      }
-      // Let the last log lines ("stopped") arrive before callers read `logs`.
-      await Promise.race([stdoutEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
-      return child.exitCode;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited(child);
-    },
+    stop: (graceMs = 15_000) => stopGracefully(child, graceMs),
+    kill: () => killNow(child),
     waitForLog: (pattern, timeoutMs = 10_000) => waitForLog(pattern, timeoutMs),
   };
 }
