@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { RoomEvent, RoomEventBody, UserRef } from '../../src/domain/events.js';
+import { ChatError, type ChatErrorCode } from '../../src/errors.js';
 
 /** Hand-built log records for the pure projection and read-model tests (no store involved). */
 export const alice: UserRef = { id: 'u-alice', name: 'Alice' };
@@ -27,3 +29,18 @@ export const deleted = (roomId: string, messageId: string): RoomEventBody => ({
   type: 'MessageDeleted',
   data: { roomId, messageId },
 });
+
+/** Runs `when`, expecting a ChatError with `code` (also as extensions.code) and, if given, a matching message. */
+export function expectChatError(when: () => unknown, code: ChatErrorCode, message?: RegExp): ChatError {
+  let thrown: unknown;
+  try {
+    when();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ChatError);
+  expect((thrown as ChatError).code).toBe(code);
+  expect((thrown as ChatError).extensions.code).toBe(code);
+  if (message) expect((thrown as ChatError).message).toMatch(message);
+  return thrown as ChatError;
+}

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, evolve, initialRoomState, type RoomCommand, type RoomState } from '../../src/domain/room.js';
 import { messageIdFor, postEventId } from '../../src/domain/ids.js';
 import type { RoomEventBody, UserRef } from '../../src/domain/events.js';
-import { ChatError, type ChatErrorCode } from '../../src/errors.js';
-import { alice, bob, created, deleted, joined, left, posted } from './fixtures.js';
+import { alice, bob, created, deleted, expectChatError, joined, left, posted } from './fixtures.js';
 
 const ROOM = 'room1';
 const carol: UserRef = { id: 'u-carol', name: 'Carol' };
@@ -27,18 +26,6 @@ const postedBy = (author: UserRef, clientMessageId: string, body = 'hi'): RoomEv
   data: { roomId: ROOM, messageId: messageOf(author, clientMessageId), clientMessageId, author, body },
 });
 
-function expectChatError(when: () => unknown, code: ChatErrorCode): ChatError {
-  let thrown: unknown;
-  try {
-    when();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ChatError);
-  expect((thrown as ChatError).code).toBe(code);
-  expect((thrown as ChatError).extensions.code).toBe(code);
-  return thrown as ChatError;
-}
 
 const post = (author: UserRef, clientMessageId: string, body = 'hello'): RoomCommand => ({
   type: 'PostMessage',

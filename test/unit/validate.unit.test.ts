@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as validate from '../../src/chat/validate.js';
-import { ChatError, type ChatErrorCode } from '../../src/errors.js';
+import { expectChatError } from './fixtures.js';
 
-function expectChatError(when: () => unknown, code: ChatErrorCode, message?: RegExp): void {
-  let thrown: unknown;
-  try {
-    when();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ChatError);
-  expect((thrown as ChatError).code).toBe(code);
-  if (message) expect((thrown as ChatError).message).toMatch(message);
-}
 
 describe('messageBody', () => {
   it('accepts ordinary text, as given (not trimmed)', () => {
