@@ -146,11 +146,6 @@ export class ChatService {
     return outcome.state.trimmedBefore;
   }
 
-  /** The oldest seq whose messages are still kept (1 until retention removes any). */
-  async oldestSeq(roomId: string): Promise<number> {
-    return (await this.deps.repository.load(roomId)).trimmedBefore;
-  }
-
   room(roomId: string): Promise<RoomView | null> {
     return this.deps.readModels.room(valid.id(roomId, 'roomId'));
   }
@@ -170,22 +165,25 @@ export class ChatService {
 
   /** Raw replay from the log itself (not a projection): exactly what was appended. */
   async roomEvents(viewer: UserRef | null, roomId: string, afterSeq: number | null | undefined, limit: number | null | undefined) {
-    await this.assertCanRead(viewer, roomId);
+    const { oldestSeq } = await this.assertCanRead(viewer, roomId);
     // Older than what retention kept: start at the oldest kept seq (its HistoryTrimmed event says why).
-    const from = Math.max((valid.seq(afterSeq, 'afterSeq') ?? 0) + 1, await this.oldestSeq(roomId));
+    const from = Math.max((valid.seq(afterSeq, 'afterSeq') ?? 0) + 1, oldestSeq);
     const stored = await this.deps.store.readStream(roomStream(roomId), { fromRevision: from, limit: valid.limit(limit, 100, 1_000) });
     return stored.map(toRoomEvent).filter((event): event is RoomEvent => event !== null);
   }
 
-  /** Anyone with a session reads a public room; a private room only its members. */
-  async assertCanRead(viewer: UserRef | null, roomId: string): Promise<UserRef> {
+  /**
+   * Anyone with a session reads a public room; a private room only its members. Also tells the
+   * oldest seq whose messages retention kept (1 until it removes any), from the same load.
+   */
+  async assertCanRead(viewer: UserRef | null, roomId: string): Promise<{ user: UserRef; oldestSeq: number }> {
     const user = requireViewer(viewer);
     const state = await this.deps.repository.load(valid.id(roomId, 'roomId'));
     if (!state.room) throw notFound('room');
     if (state.room.passwordHash !== null && !state.members.has(user.id)) {
       throw forbidden('this room is private: join it with its password first');
     }
-    return user;
+    return { user, oldestSeq: state.trimmedBefore };
   }
 
   notify(userId: string, notice: NoticeView): void {

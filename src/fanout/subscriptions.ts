@@ -28,13 +28,13 @@ export class Subscriptions {
     connectionId: string,
     subscriber: RoomSubscriber,
   ): Promise<() => void> {
-    const user = await this.deps.chat.assertCanRead(viewer, roomId);
+    const { user, oldestSeq } = await this.deps.chat.assertCanRead(viewer, roomId);
     if (afterSeq !== null && afterSeq !== undefined && (!Number.isInteger(afterSeq) || afterSeq < 0)) {
       throw badInput('afterSeq must be a whole number ≥ 0');
     }
     // An afterSeq older than what retention kept starts at the oldest kept seq; the room's
     // HistoryTrimmed event, which comes in order, tells the client why the seqs jump.
-    if (afterSeq !== null && afterSeq !== undefined) afterSeq = Math.max(afterSeq, (await this.deps.chat.oldestSeq(roomId)) - 1);
+    if (afterSeq !== null && afterSeq !== undefined) afterSeq = Math.max(afterSeq, oldestSeq - 1);
     const online = this.online(roomId, user, connectionId);
     try {
       const detach = await this.deps.hub.attach(roomId, afterSeq ?? undefined, subscriber);
@@ -64,7 +64,7 @@ export class Subscriptions {
 
   /** The current presence at once, then every change. */
   async presence(viewer: UserRef | null, roomId: string, connectionId: string): Promise<AsyncIterableIterator<PresenceView>> {
-    const user = await this.deps.chat.assertCanRead(viewer, roomId);
+    const { user } = await this.deps.chat.assertCanRead(viewer, roomId);
     const sink = new IteratorSink<PresenceView>(100);
     // Subscribe before taking the snapshot so no change falls between the two.
     const unsubscribe = await this.deps.broker.subscribe(presenceChannel(roomId), (view) => sink.push(view as PresenceView));
