@@ -4,7 +4,7 @@ import type { RoomView } from './views.js';
 /**
  * The rooms projection: `project(view, event) → view`, one room at a time. Pure. Every room event
  * moves `headSeq`; joins and leaves move `memberCount` (the domain never emits a duplicate join or
- * a leave without a join, so counting is exact).
+ * a leave without a join, so counting is exact); a trim that carries the room's snapshot resets it.
  */
 export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomView | undefined {
   if (event.type === 'RoomCreated') {
@@ -19,6 +19,22 @@ export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomV
       headSeq: event.seq,
       oldestSeq: 1,
       memberCount: 0,
+    };
+  }
+  if (event.type === 'HistoryTrimmed' && event.data.room) {
+    // A trim that carries the room: the log before it may be gone, RoomCreated included (a
+    // rebuild from a scavenged EventStoreDB), so the view is (re)made from the snapshot.
+    const { name, passwordHash, createdBy, members } = event.data.room;
+    return {
+      id: event.data.roomId,
+      name,
+      private: passwordHash !== null,
+      createdBy,
+      createdAt: view?.createdAt ?? event.at,
+      lastActivityAt: Math.max(view?.lastActivityAt ?? 0, event.at),
+      headSeq: Math.max(view?.headSeq ?? 0, event.seq),
+      oldestSeq: Math.max(view?.oldestSeq ?? 1, event.data.beforeSeq),
+      memberCount: members.length,
     };
   }
   if (!view) return view;

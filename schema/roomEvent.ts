@@ -67,7 +67,10 @@ builder.objectFields(MemberLeftType, (t) => ({
   user: t.field({ type: UserType, resolve: (event) => event.data.user }),
 }));
 
-export const HistoryTrimmedType = eventType('HistoryTrimmed', 'Retention removed the messages (posts, edits, deletes) before `beforeSeq`; joins and leaves are kept.');
+export const HistoryTrimmedType = eventType(
+  'HistoryTrimmed',
+  'Retention removed what came before `beforeSeq`: the messages (posts, edits, deletes), and on stores that cut a stream prefix (EventStoreDB) every earlier event. Seqs below it will not be delivered.',
+);
 builder.objectFields(HistoryTrimmedType, (t) => ({
   beforeSeq: t.int({ resolve: (event) => event.data.beforeSeq }),
 }));

@@ -141,9 +141,20 @@ export class ChatService {
    * Retention's decision for a room, recorded in its log; resolves with where its messages now
    * start. A system command: no viewer, never called from the API.
    */
-  async trimHistory(roomId: string, beforeSeq: number): Promise<number> {
-    const outcome = await this.run('trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq }), false);
+  async trimHistory(roomId: string, beforeSeq: number, options: { carrySnapshot?: boolean } = {}): Promise<number> {
+    const { carrySnapshot } = options;
+    const outcome = await this.run('trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq, carrySnapshot }), false);
     return outcome.state.trimmedBefore;
+  }
+
+  /**
+   * Before a store starts keeping only a room's newest `keepLast` events: makes sure a snapshot
+   * of the room is among them (the repository keeps it so from then on). A system command.
+   */
+  async carryRoomForward(roomId: string, keepLast: number): Promise<void> {
+    const state = await this.deps.repository.load(roomId);
+    if (!state.room || state.revision - state.foldableFrom < Math.max(1, Math.floor(keepLast / 2))) return;
+    await this.trimHistory(roomId, state.revision + 2 - keepLast, { carrySnapshot: true });
   }
 
   room(roomId: string): Promise<RoomView | null> {

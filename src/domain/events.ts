@@ -28,13 +28,24 @@ export interface MessageDeleted {
 }
 
 /**
- * Retention removed the room's message events (posts, edits, deletes) below `beforeSeq` from the
- * log. Structural events (created, joined, left, and this) are never removed: the room is folded
- * from them.
+ * Retention removed the room's message events (posts, edits, deletes) below `beforeSeq`.
+ *
+ * Where the store removes only those (SQLite), the structural events (created, joined, left, this)
+ * stay and the room is folded from them. Where it can only drop a stream's whole prefix
+ * (EventStoreDB's $maxCount and $tb), the event carries `room`: everything the room is, so the
+ * room is folded from here on and nothing before it is needed.
  */
 export interface HistoryTrimmed {
   type: 'HistoryTrimmed';
-  data: { roomId: string; beforeSeq: number };
+  data: { roomId: string; beforeSeq: number; room?: RoomSnapshot };
+}
+
+/** The room's structural state at one seq: what RoomCreated, MemberJoined and MemberLeft folded to. */
+export interface RoomSnapshot {
+  name: string;
+  passwordHash: string | null;
+  createdBy: UserRef;
+  members: UserRef[];
 }
 
 /** Users are anonymous: an id and the display name they chose, nothing else. */

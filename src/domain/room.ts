@@ -1,5 +1,5 @@
 import { badInput, forbidden, notFound } from '../errors.js';
-import type { RoomEventBody, UserRef } from './events.js';
+import type { RoomEventBody, RoomSnapshot, UserRef } from './events.js';
 import { messageIdFor, newEventId, postEventId } from './ids.js';
 
 /**
@@ -16,9 +16,28 @@ export interface RoomState {
   messages: Map<string, { authorId: string; seq: number; deleted: boolean }>;
   /** Messages below this seq were removed by retention (1 = nothing removed). */
   trimmedBefore: number;
+  /**
+   * Seq of the newest event the whole room can be folded from: RoomCreated, or a HistoryTrimmed
+   * carrying a snapshot. Retention that drops a stream's prefix must never drop past it.
+   */
+  foldableFrom: number;
 }
 
-export const initialRoomState = (): RoomState => ({ revision: 0, room: null, members: new Map(), messages: new Map(), trimmedBefore: 1 });
+export const initialRoomState = (): RoomState => ({
+  revision: 0,
+  room: null,
+  members: new Map(),
+  messages: new Map(),
+  trimmedBefore: 1,
+  foldableFrom: 0,
+});
+
+/** The room's structural state, to carry in a HistoryTrimmed when older events may be dropped. */
+export function snapshotOf(state: RoomState): RoomSnapshot | null {
+  if (!state.room) return null;
+  const { name, passwordHash, createdBy } = state.room;
+  return { name, passwordHash, createdBy, members: [...state.members.values()] };
+}
 
 /** Mutates and returns `state`: the aggregate is private to its cache, so copying would only cost. */
 export function evolve(state: RoomState, event: RoomEventBody, seq: number): RoomState {
@@ -27,6 +46,7 @@ export function evolve(state: RoomState, event: RoomEventBody, seq: number): Roo
     case 'RoomCreated': {
       const { roomId, name, passwordHash, createdBy } = event.data;
       state.room = { id: roomId, name, passwordHash, createdBy };
+      state.foldableFrom = seq;
       break;
     }
     case 'MemberJoined':
@@ -48,6 +68,14 @@ export function evolve(state: RoomState, event: RoomEventBody, seq: number): Roo
     case 'HistoryTrimmed': {
       state.trimmedBefore = Math.max(state.trimmedBefore, event.data.beforeSeq);
       for (const [id, message] of state.messages) if (message.seq < state.trimmedBefore) state.messages.delete(id);
+      const snapshot = event.data.room;
+      if (snapshot) {
+        // Everything structural up to here, whatever was (or was not) folded before it.
+        const { name, passwordHash, createdBy } = snapshot;
+        state.room = { id: event.data.roomId, name, passwordHash, createdBy };
+        state.members = new Map(snapshot.members.map((user) => [user.id, user]));
+        state.foldableFrom = seq;
+      }
       break;
     }
   }
@@ -61,7 +89,11 @@ export type RoomCommand =
   | { type: 'PostMessage'; author: UserRef; clientMessageId: string; body: string }
   | { type: 'EditMessage'; by: UserRef; messageId: string; body: string }
   | { type: 'DeleteMessage'; by: UserRef; messageId: string }
-  | { type: 'TrimHistory'; beforeSeq: number };
+  /**
+   * `carrySnapshot`: the store will drop everything before `beforeSeq`, not only messages, so the
+   * event must carry the room (and is appended even when no more messages go).
+   */
+  | { type: 'TrimHistory'; beforeSeq: number; carrySnapshot?: boolean };
 
 /** Events to append, each with its id. An empty list means "nothing to do" (e.g. a resend). */
 export type Decision = Array<RoomEventBody & { id: string }>;
@@ -100,7 +132,11 @@ export function decide(state: RoomState, command: RoomCommand): Decision {
       return [{ id, type: 'MessagePosted', data: { roomId, messageId, clientMessageId, author, body } }];
     }
     case 'TrimHistory': {
-      const beforeSeq = Math.min(command.beforeSeq, state.revision + 1);
+      const beforeSeq = Math.max(state.trimmedBefore, Math.min(command.beforeSeq, state.revision + 1));
+      if (command.carrySnapshot) {
+        const room = snapshotOf(state)!;
+        return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq, room } }];
+      }
       if (beforeSeq <= state.trimmedBefore) return [];
       return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq } }];
     }

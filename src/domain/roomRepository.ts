@@ -1,5 +1,5 @@
 import { DuplicateEventIdError, WrongExpectedRevisionError, type EventStore } from '../eventStore/eventStore.js';
-import { roomStream, type RoomEvent } from './events.js';
+import { roomStream, type RoomEvent, type RoomEventBody } from './events.js';
 import { toRoomEvent } from './fromStored.js';
 import { decide, evolve, initialRoomState, type RoomCommand, type RoomState } from './room.js';
 
@@ -25,6 +25,17 @@ interface RoomSlot {
 
 const MAX_CONFLICT_RETRIES = 50;
 
+export interface RoomRepositoryOptions {
+  maxCachedRooms?: number;
+  /**
+   * The store keeps only each room stream's newest `keepLast` events (EventStoreDB `$maxCount`)
+   * and drops older ones whole, RoomCreated and joins included. The repository then ends a batch
+   * with a HistoryTrimmed carrying the room's snapshot whenever the newest one is half the window
+   * old, so the stream always holds an event the room can be folded from.
+   */
+  keepLast?: number;
+}
+
 /**
  * Runs commands against rooms: load (from a cache, caught up from the stream), decide, append with
  * the state's revision as the expected revision.
@@ -38,10 +49,16 @@ const MAX_CONFLICT_RETRIES = 50;
 export class RoomRepository {
   private readonly rooms = new Map<string, RoomSlot>();
 
+  private readonly maxCachedRooms: number;
+  private readonly keepLast: number | undefined;
+
   constructor(
     private readonly store: EventStore,
-    private readonly maxCachedRooms = 10_000,
-  ) {}
+    options: RoomRepositoryOptions = {},
+  ) {
+    this.maxCachedRooms = options.maxCachedRooms ?? 10_000;
+    this.keepLast = options.keepLast;
+  }
 
   execute(roomId: string, command: Pending['command']): Promise<CommandOutcome> {
     const slot = this.slot(roomId);
@@ -82,7 +99,13 @@ export class RoomRepository {
   }
 
   private async catchUp(roomId: string, slot: RoomSlot): Promise<void> {
-    const stored = await this.store.readStream(roomStream(roomId), { fromRevision: slot.state.revision + 1 });
+    let stored = await this.store.readStream(roomStream(roomId), { fromRevision: slot.state.revision + 1 });
+    if (slot.state.revision > 0 && stored.length > 0 && stored[0]!.revision > slot.state.revision + 1) {
+      // Retention dropped events this cache never saw; under $maxCount or $tb they may include
+      // joins and leaves. Fold again from what is left: it holds a snapshot of the room.
+      slot.state = initialRoomState();
+      stored = await this.store.readStream(roomStream(roomId));
+    }
     for (const event of stored) {
       // Retention leaves gaps in a stream (trimmed messages), so only "not seen yet" matters.
       if (event.revision <= slot.state.revision) continue;
@@ -144,6 +167,20 @@ export class RoomRepository {
         decided.push({ pending, events });
       } catch (refused) {
         decided.push({ pending, events: [], refused });
+      }
+    }
+    if (toAppend.length > 0 && this.keepLast !== undefined && slot.state.room) {
+      const carryEvery = Math.max(1, Math.floor(this.keepLast / 2));
+      if (slot.state.revision - slot.state.foldableFrom >= carryEvery) {
+        // Appended last, at seq t, it stays in the window until seq t + keepLast; the next one is
+        // due at t + keepLast/2, so a snapshot is always inside the window.
+        const seq = expectedRevision + toAppend.length + 1;
+        const [{ id, type, data }] = decide(slot.state, { type: 'TrimHistory', beforeSeq: seq - this.keepLast + 1, carrySnapshot: true }) as [RoomEventBody & { id: string }];
+        const carrier = { id, type, data, seq, position: 0, at: now } as RoomEvent;
+        evolve(slot.state, carrier, seq);
+        toAppend.push({ id, type, data });
+        // Rides with the batch's last accepted command, so it is published like its events.
+        decided.findLast((entry) => entry.refused === undefined && entry.events.length > 0)!.events.push(carrier);
       }
     }
     if (toAppend.length > 0) {

@@ -14,6 +14,7 @@ import {
   type AppendExpectedRevision,
   type Position,
   type ResolvedEvent,
+  type StreamMetadata,
 } from '@eventstore/db-client';
 import {
   DuplicateEventIdError,
@@ -22,10 +23,12 @@ import {
   type EventStore,
   type ExpectedRevision,
   type StoredEvent,
+  type StreamRetention,
 } from './eventStore.js';
 
 /** The part of EventStoreDBClient this adapter uses: the edge that unit tests fake. */
-export type EsdbClient = Pick<EventStoreDBClient, 'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'>;
+export type EsdbClient = Pick<EventStoreDBClient, 'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'getStreamMetadata' | 'setStreamMetadata' | 'dispose'
+>;
 
 export interface EsdbEventStoreOptions {
   /** `esdb://host:2113?tls=false` */
@@ -64,6 +67,23 @@ export function mapEsdbError(error: unknown, stream: string, expected: ExpectedR
     return new WrongExpectedRevisionError(stream, expected, typeof actual === 'bigint' ? seqOfRevision(actual) : 0);
   }
   return error;
+}
+
+/**
+ * The stream metadata that applies `retention` on top of `current` (other settings, e.g. an ACL,
+ * kept), or null when nothing would change. `$tb` is an ESDB revision (0-based): keeping revision
+ * r and later (1-based) is `$tb = r - 1`. It only ever moves forwards.
+ */
+export function retentionMetadata(current: StreamMetadata, retention: StreamRetention): StreamMetadata | null {
+  const next: StreamMetadata = { ...current };
+  if (retention.truncateBefore !== undefined) {
+    const tb = retention.truncateBefore - 1;
+    const currentTb = typeof current.truncateBefore === 'number' ? current.truncateBefore : 0;
+    if (tb > currentTb) next.truncateBefore = tb;
+  }
+  if (retention.maxCount === null) delete next.maxCount;
+  else if (retention.maxCount !== undefined) next.maxCount = retention.maxCount;
+  return next.truncateBefore === current.truncateBefore && next.maxCount === current.maxCount ? null : next;
 }
 
 export function storedFrom(resolved: ResolvedEvent | AllStreamResolvedEvent): StoredEvent | null {
@@ -202,6 +222,21 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
           await subscription.close();
         },
       };
+    },
+    async setStreamRetention(stream, retention) {
+      // Read-modify-write of the metadata stream, with its revision as the expectation, so two
+      // nodes setting retention at once cannot undo each other's change.
+      for (let attempt = 0; ; attempt++) {
+        const { metadata = {}, metastreamRevision } = await client.getStreamMetadata(stream);
+        const next = retentionMetadata(metadata, retention);
+        if (!next) return;
+        try {
+          await client.setStreamMetadata(stream, next, { expectedRevision: metastreamRevision ?? NO_STREAM });
+          return;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedVersionError) || attempt >= 5) throw error;
+        }
+      }
     },
     async ping() {
       try {

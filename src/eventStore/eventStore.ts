@@ -101,9 +101,31 @@ export interface EventStore {
    * after `since` (null when none is), for the streams whose names start with `prefix`.
    */
   retentionScan?(options: { prefix: string; since: number }): Promise<Array<{ stream: string; head: number; firstSince: number | null }>>;
+  /**
+   * Retention by stream metadata (optional; EventStoreDB's `$maxCount` and `$tb`): from now on,
+   * reads of the stream return only the events the settings keep, and the store may delete the
+   * rest for good later (a scavenge). What a read returns keeps its revisions; the stream's
+   * revision (and so the next append's expectation) is unchanged. `readAll` and `subscribeToAll`
+   * may still return dropped events until they are deleted. Fields left out keep their setting.
+   */
+  setStreamRetention?(stream: string, retention: StreamRetention): Promise<void>;
   /** True when the backing store answers (used by /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface StreamRetention {
+  /** Keep only the stream's newest this-many events; null lifts the limit. */
+  maxCount?: number | null;
+  /** Keep only events at or after this revision. A lower value than the current one is ignored. */
+  truncateBefore?: number;
+}
+
+/** The first revision a stream's retention settings keep, given its last revision. Pure. */
+export function firstKeptRevision(retention: StreamRetention | undefined, head: number): number {
+  let first = Math.max(1, retention?.truncateBefore ?? 1);
+  if (retention?.maxCount != null) first = Math.max(first, head - retention.maxCount + 1);
+  return first;
 }
 
 export class WrongExpectedRevisionError extends Error {

@@ -9,7 +9,9 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
+  type StreamRetention,
   type SubscribeToAllOptions,
+  firstKeptRevision,
 } from './eventStore.js';
 import { followLog } from './followLog.js';
 
@@ -37,6 +39,7 @@ export function createMemoryEventStore(): EventStore {
   const log: EventRecord[] = [];
   const streams = new Map<string, EventRecord[]>();
   const ids = new Set<string>();
+  const retention = new Map<string, StreamRetention>();
   const wakers = new Set<() => void>();
   const subscriptions = new Set<AllSubscription>();
   let closed = false;
@@ -89,12 +92,14 @@ export function createMemoryEventStore(): EventStore {
     assertOpen();
     const records = streams.get(stream) ?? [];
     const limit = options.limit ?? Infinity;
+    // As EventStoreDB does: what retention drops is never returned, whatever revision is asked.
+    const firstKept = firstKeptRevision(retention.get(stream), records.length) - 1;
     if (options.direction === 'backwards') {
       const from = Math.min(options.fromRevision ?? records.length, records.length);
-      const start = Math.max(0, from - limit);
-      return records.slice(start, Math.max(from, 0)).reverse().map(toStoredEvent);
+      const start = Math.max(firstKept, from - limit);
+      return records.slice(start, Math.max(from, start)).reverse().map(toStoredEvent);
     }
-    const start = Math.max(1, options.fromRevision ?? 1) - 1;
+    const start = Math.max(firstKept, Math.max(1, options.fromRevision ?? 1) - 1);
     return records.slice(start, start + limit).map(toStoredEvent);
   }
 
@@ -131,6 +136,13 @@ export function createMemoryEventStore(): EventStore {
       return log.length;
     },
     subscribeToAll,
+    setStreamRetention: async (stream, settings) => {
+      assertOpen();
+      const current = retention.get(stream) ?? {};
+      const truncateBefore = Math.max(current.truncateBefore ?? 1, settings.truncateBefore ?? 1);
+      const maxCount = settings.maxCount === undefined ? current.maxCount : settings.maxCount;
+      retention.set(stream, { truncateBefore, maxCount });
+    },
     ping: async () => !closed,
     async close() {
       if (closed) return;

@@ -217,6 +217,15 @@ class RoomFeed {
       if (this.closed || target <= this.cursor) return false;
       const limit = Math.min(target - this.cursor, this.options.pageSize ?? 500);
       const page = await this.options.store.readStream(this.stream, { fromRevision: this.cursor + 1, limit });
+      // The log answers from the first event it still has: what lies before that was dropped by
+      // retention (a store cutting stream prefixes, with a burst larger than its window) and will
+      // never come. A replica that lags would not have the later events either.
+      // (Live events already here in that range were delivered by the broker: they still go out.)
+      if (page.length > 0 && page[0]!.revision > this.cursor + 1) {
+        let next = page[0]!.revision;
+        for (const seq of this.pending.keys()) if (seq > this.cursor) next = Math.min(next, seq);
+        this.cursor = next - 1;
+      }
       let repaired = 0;
       for (const stored of page) {
         const event = toRoomEvent(stored);

@@ -59,6 +59,9 @@ export function createMemoryReadModelStore(): ReadModelStore {
     async room(roomId) {
       return rooms.get(roomId) ?? null;
     },
+    async roomIds() {
+      return [...rooms.keys()];
+    },
     async publicRooms(limit) {
       return [...rooms.values()]
         .filter((room) => !room.private)

@@ -22,6 +22,8 @@ export interface ReadModelStore {
   /** Position of the last applied event, 0 before any. */
   checkpoint(): Promise<number>;
   room(roomId: string): Promise<RoomView | null>;
+  /** Every room's id, private ones included, in no particular order (for maintenance jobs). */
+  roomIds(): Promise<string[]>;
   /** Public rooms, newest activity first. */
   publicRooms(limit: number): Promise<RoomView[]>;
   message(messageId: string): Promise<MessageView | null>;

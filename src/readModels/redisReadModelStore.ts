@@ -41,6 +41,7 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
     checkpoint: `${prefix}rm:checkpoint`,
     room: (id: string) => `${prefix}rm:room:${id}`,
     publicRooms: `${prefix}rm:rooms:public`,
+    allRooms: `${prefix}rm:rooms:all`,
     message: (id: string) => `${prefix}rm:msg:${id}`,
     roomMessages: (roomId: string) => `${prefix}rm:room:${roomId}:messages`,
   };
@@ -101,6 +102,7 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
           const room = rooms.get(roomId);
           if (!room) continue;
           tx.set(key.room(roomId), JSON.stringify(room));
+          tx.sadd(key.allRooms, roomId);
           if (!room.private) tx.zadd(key.publicRooms, room.lastActivityAt, roomId);
         }
         for (const messageId of touchedMessages) {
@@ -127,6 +129,9 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
     },
     async room(roomId) {
       return parse<RoomView>(await redis.get(key.room(roomId)));
+    },
+    roomIds() {
+      return redis.smembers(key.allRooms);
     },
     async publicRooms(limit) {
       const ids = await redis.zrevrange(key.publicRooms, 0, limit - 1);

@@ -80,7 +80,10 @@ export async function createServices(config: Config): Promise<Services> {
           for (const event of events) if (event.type === 'MessagePosted') limiter.record(event.data.author.id, event.at);
         },
       });
-  const repository = new RoomRepository(store);
+  // A store that drops whole stream prefixes by count ($maxCount) needs a room snapshot kept inside
+  // the window; a store that deletes message events only (SQLite) keeps the room's structure itself.
+  const dropsPrefixes = store.setStreamRetention !== undefined && store.trimStream === undefined;
+  const repository = new RoomRepository(store, { keepLast: dropsPrefixes ? config.RETENTION_MAX_COUNT : undefined });
   const chat = new ChatService({
     store,
     repository,
@@ -108,6 +111,7 @@ export async function createServices(config: Config): Promise<Services> {
   const retention = startRetention({
     store,
     chat,
+    roomIds: () => readModels.roomIds(),
     log,
     policy: { maxAgeMs: config.RETENTION_MAX_AGE, maxCount: config.RETENTION_MAX_COUNT, intervalMs: config.RETENTION_INTERVAL_MS },
   });

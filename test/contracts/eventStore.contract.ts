@@ -22,7 +22,7 @@ export function eventStoreContract(
   name: string,
   create: () => Promise<EventStoreFixture>,
   /** Whether the backend keeps its events when closed and opened again (the fixture gives `reopen`). */
-  options: { persistent: boolean } = { persistent: false },
+  options: { persistent: boolean; streamRetention?: boolean } = { persistent: false },
 ): void {
   describe(`EventStore contract: ${name}`, () => {
     let fixture: EventStoreFixture;
@@ -182,6 +182,40 @@ export function eventStoreContract(
         expect(await store.readAll({ afterPosition: third })).toEqual(all.slice(3));
         expect(await store.readAll({ afterPosition: third, limit: 4 })).toEqual(all.slice(3, 7));
         expect(await store.readAll({ afterPosition: await store.headPosition() })).toEqual([]);
+      });
+    });
+
+    it(`${options.streamRetention ? 'has' : 'has no'} retention by stream metadata`, () => {
+      expect(typeof store.setStreamRetention).toBe(options.streamRetention ? 'function' : 'undefined');
+    });
+
+    if (options.streamRetention) describe('retention by stream metadata', () => {
+      const revisions = (events: StoredEvent[]) => events.map((e) => e.revision);
+      const tenInRoomA = () => store.append('room-a', Array.from({ length: 10 }, () => event()), { expectedRevision: 0 });
+
+      it('by count: reads return only the newest maxCount, with their revisions, as more arrive', async () => {
+        await tenInRoomA();
+        await store.setStreamRetention!('room-a', { maxCount: 3 });
+        expect(revisions(await store.readStream('room-a'))).toEqual([8, 9, 10]);
+        expect(revisions(await store.readStream('room-a', { fromRevision: 2, limit: 2 }))).toEqual([8, 9]);
+        expect(revisions(await store.readStream('room-a', { direction: 'backwards' }))).toEqual([10, 9, 8]);
+        expect(await store.streamRevision('room-a')).toBe(10);
+        await store.append('room-a', [event(), event()], { expectedRevision: 10 });
+        expect(revisions(await store.readStream('room-a'))).toEqual([10, 11, 12]);
+      });
+
+      it('by truncateBefore: reads start there, it never moves back, and the count setting is kept', async () => {
+        await tenInRoomA();
+        await store.setStreamRetention!('room-a', { truncateBefore: 6 });
+        expect(revisions(await store.readStream('room-a'))).toEqual([6, 7, 8, 9, 10]);
+        await store.setStreamRetention!('room-a', { truncateBefore: 4 });
+        expect(revisions(await store.readStream('room-a'))).toEqual([6, 7, 8, 9, 10]);
+        await store.setStreamRetention!('room-a', { maxCount: 2 });
+        expect(revisions(await store.readStream('room-a'))).toEqual([9, 10]);
+        await store.setStreamRetention!('room-a', { truncateBefore: 7 });
+        expect(revisions(await store.readStream('room-a'))).toEqual([9, 10]);
+        expect(revisions(await store.readStream('room-b'))).toEqual([]);
+        await store.append('room-a', [event()], { expectedRevision: 10 });
       });
     });
 

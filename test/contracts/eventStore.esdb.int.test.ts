@@ -24,5 +24,5 @@ describe.skipIf(!url)('EventStoreDB (skipped unless EVENTSTORE_URL is set)', () 
     const run = `t${randomUUID().slice(0, 8)}`;
     const store = namespacedStore(createEsdbEventStore({ connectionString: url! }), run);
     return { store, cleanup: async () => {} };
-  });
+  }, { persistent: false, streamRetention: true });
 });

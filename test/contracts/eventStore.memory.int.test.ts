@@ -4,4 +4,4 @@ import { eventStoreContract } from './eventStore.contract.js';
 eventStoreContract('memory', async () => ({
   store: createMemoryEventStore(),
   cleanup: async () => undefined,
-}));
+}), { persistent: false, streamRetention: true });

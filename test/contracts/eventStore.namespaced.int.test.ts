@@ -6,4 +6,4 @@ import { namespacedStore } from './namespacedStore.js';
 eventStoreContract('memory, namespaced as for a shared server', async () => {
   const store = namespacedStore(createMemoryEventStore(), 'run1');
   return { store, cleanup: async () => {} };
-});
+}, { persistent: false, streamRetention: true });

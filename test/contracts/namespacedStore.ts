@@ -1,5 +1,5 @@
 import { deterministicUuid } from '../../src/domain/ids.js';
-import type { EventStore, StoredEvent } from '../../src/eventStore/eventStore.js';
+import type { EventStore, StoredEvent, StreamRetention } from '../../src/eventStore/eventStore.js';
 
 /**
  * Runs the contract against a SHARED server (EventStoreDB) without seeing other runs: stream
@@ -41,6 +41,9 @@ export function namespacedStore(inner: EventStore, run: string): EventStore {
     subscribeToAll({ afterPosition, onEvent, onError }) {
       return inner.subscribeToAll({ afterPosition, onError, onEvent: (e) => (mine(e.stream) ? onEvent(out(e)) : undefined) });
     },
+    ...(inner.setStreamRetention
+      ? { setStreamRetention: (stream: string, retention: StreamRetention) => inner.setStreamRetention!(toInner(stream), retention) }
+      : {}),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };

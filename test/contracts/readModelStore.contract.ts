@@ -108,6 +108,21 @@ export function readModelStoreContract(name: string, create: () => Promise<ReadM
       ]);
       expect((await store.publicRooms(10)).map((r) => r.id)).toEqual(['quiet', 'busy']);
       expect((await store.publicRooms(1)).map((r) => r.id)).toEqual(['quiet']);
+      expect((await store.roomIds()).sort()).toEqual(['busy', 'quiet', 'secret']);
+    });
+
+    it('makes a room from a trim that carries its snapshot when RoomCreated is gone (a scavenged log)', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      const room = { name: 'Kept', passwordHash: null, createdBy: alice, members: [alice, bob] };
+      await store.apply([
+        stored(posted('old', 'old~m8', 'before the cut'), 8, 1),
+        stored({ type: 'HistoryTrimmed', data: { roomId: 'old', beforeSeq: 9, room } }, 10, 2),
+        stored(posted('old', 'old~m11', 'after the cut'), 11, 3),
+      ]);
+      expect(await store.room('old')).toMatchObject({ name: 'Kept', memberCount: 2, oldestSeq: 9, headSeq: 11, private: false });
+      expect(await store.roomIds()).toEqual(['old']);
+      expect((await store.messages('old', { limit: 10 })).map((m) => m.id)).toEqual(['old~m11']);
     });
 
     it('keeps views and checkpoint for another handle on the same data', async () => {

@@ -103,6 +103,22 @@ describe('RoomHub', () => {
     expect(subscriber.seqs).toEqual(range(1, 100));
   });
 
+  it('goes on past events that retention dropped from the log before it could read them (a prefix-cutting store)', async () => {
+    const broker = setup({ drop: (s) => s > 10 && s < 30 });
+    const subscriber = new Recorder();
+    await hub!.attach('r', undefined, subscriber);
+    await send(broker, 10);
+    await until(() => subscriber.seqs.length >= 10);
+    await send(broker, 19); // 11..29, all publishes lost
+    await store.setStreamRetention!(roomStream('r'), { maxCount: 5 });
+    await send(broker, 1); // 30, published: shows the gap; the log now keeps 26..30
+    await until(() => subscriber.seqs.at(-1) === 30);
+    expect(subscriber.seqs).toEqual([...range(1, 10), ...range(26, 30)]);
+    await send(broker, 3);
+    await until(() => subscriber.seqs.length >= 18);
+    expect(subscriber.seqs.slice(15)).toEqual([31, 32, 33]);
+  });
+
   it('repairs a lost LAST publish through the head check', async () => {
     const broker = setup({ drop: (s) => s === 10 }, 100);
     const subscriber = new Recorder();

@@ -7,6 +7,7 @@ import {
   expectedRevisionForEsdb,
   mapEsdbError,
   resilientSubscription,
+  retentionMetadata,
   seqOfRevision,
   type EsdbClient,
 } from '../../src/eventStore/esdbEventStore.js';
@@ -126,6 +127,44 @@ describe('EventStoreDB adapter with a faked client', () => {
     const result = await store.append('room-a', [1, 2].map((n) => ({ id: `e${n}`, type: 'T', data: { n } })), { expectedRevision: 5 });
     expect(result).toMatchObject({ revision: 7, position: 900 });
     expect(result.events.map((e) => e.revision)).toEqual([6, 7]);
+  });
+});
+
+describe('EventStoreDB retention through stream metadata', () => {
+  it('maps truncateBefore (a seq) to $tb (a revision), only forwards, keeps other metadata, and reports no change as null', () => {
+    const acl = { readRoles: ['$all'] };
+    expect(retentionMetadata({}, { truncateBefore: 11 })).toEqual({ truncateBefore: 10 });
+    expect(retentionMetadata({ acl, truncateBefore: 10 }, { truncateBefore: 4 })).toBeNull();
+    expect(retentionMetadata({ acl, truncateBefore: 10 }, { truncateBefore: 21 })).toEqual({ acl, truncateBefore: 20 });
+    expect(retentionMetadata({ truncateBefore: 10 }, { maxCount: 500 })).toEqual({ truncateBefore: 10, maxCount: 500 });
+    expect(retentionMetadata({ maxCount: 500 }, { maxCount: 500 })).toBeNull();
+    expect(retentionMetadata({ maxCount: 500, maxAge: 60 }, { maxCount: null })).toEqual({ maxAge: 60 });
+    expect(retentionMetadata({}, { truncateBefore: 1 })).toBeNull();
+  });
+
+  it('writes metadata against the metastream revision it read, retries on a race, and skips a write that changes nothing', async () => {
+    const writes: Array<{ stream: string; metadata: unknown; expectedRevision: unknown }> = [];
+    let metastream: { metadata?: Record<string, unknown>; metastreamRevision?: bigint } = {};
+    let raceOnce = true;
+    const store = createEsdbEventStore({
+      client: fakeClient({
+        getStreamMetadata: async () => metastream,
+        setStreamMetadata: async (stream: string, metadata: Record<string, unknown>, options: { expectedRevision: unknown }) => {
+          if (raceOnce) {
+            // Another node set maxCount in between: the write must be redone on top of it.
+            raceOnce = false;
+            metastream = { metadata: { maxCount: 100 }, metastreamRevision: 0n };
+            throw new WrongExpectedVersionError(undefined, { streamName: `$$${stream}`, expected: -1n, current: 0n });
+          }
+          writes.push({ stream, metadata, expectedRevision: options.expectedRevision });
+          metastream = { metadata, metastreamRevision: (metastream.metastreamRevision ?? -1n) + 1n };
+        },
+      }),
+    });
+    await store.setStreamRetention!('room-a', { truncateBefore: 8 });
+    expect(writes).toEqual([{ stream: 'room-a', metadata: { maxCount: 100, truncateBefore: 7 }, expectedRevision: 0n }]);
+    await store.setStreamRetention!('room-a', { truncateBefore: 8, maxCount: 100 });
+    expect(writes).toHaveLength(1);
   });
 });
 

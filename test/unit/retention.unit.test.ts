@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, evolve, initialRoomState } from '../../src/domain/room.js';
-import { parseDuration, trimPoint } from '../../src/retention/scavenger.js';
+import { firstRevisionSince, parseDuration, trimPoint } from '../../src/retention/scavenger.js';
+import { createMemoryEventStore } from '../../src/eventStore/memoryEventStore.js';
 import { projectRoom } from '../../projections/rooms.js';
 import { createMemoryReadModelStore } from '../../src/readModels/memoryReadModelStore.js';
 import { alice, created, joined, posted, stored } from './fixtures.js';
@@ -51,6 +52,20 @@ describe('retention policy', () => {
     expect(trimPoint({ head: 100, firstSince: null }, { maxAgeMs: 1, intervalMs: 1 })).toBe(101);
     expect(trimPoint({ head: 100, firstSince: 95 }, { maxAgeMs: 1, maxCount: 10, intervalMs: 1 })).toBe(95);
     expect(trimPoint({ head: 5, firstSince: 1 }, { maxCount: 10, intervalMs: 1 })).toBe(1);
+  });
+
+  it('finds where the events newer than the age cutoff begin, by binary search, across retention gaps', async () => {
+    const store = createMemoryEventStore();
+    // Revisions 1..40 stored at t = 10 × revision.
+    for (let i = 1; i <= 40; i++) await store.append('room-a', [{ id: `e${i}`, type: 'MessagePosted', data: {}, createdAt: 10 * i }], { expectedRevision: i - 1 });
+    expect(await firstRevisionSince(store, 'room-a', 0, 1, 40)).toBe(1);
+    expect(await firstRevisionSince(store, 'room-a', 255, 1, 40)).toBe(26);
+    expect(await firstRevisionSince(store, 'room-a', 260, 1, 40)).toBe(26);
+    expect(await firstRevisionSince(store, 'room-a', 401, 1, 40)).toBeNull();
+    await store.setStreamRetention!('room-a', { truncateBefore: 30 });
+    // Everything below 30 is gone: the cut is wherever the kept events turn new enough.
+    expect(await firstRevisionSince(store, 'room-a', 255, 30, 40)).toBe(30);
+    expect(await firstRevisionSince(store, 'room-a', 345, 30, 40)).toBe(35);
   });
 
   it('parses durations', () => {
