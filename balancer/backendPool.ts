@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { choose, type Candidate } from './choose.js';
 
 export interface Backend extends Candidate {
@@ -26,6 +27,12 @@ export class BackendPool {
   private readonly backends = new Map<string, Backend>();
   private turn = 0;
   private timer: NodeJS.Timeout | null = null;
+  private readonly spread = new Set<NodeJS.Timeout>();
+  /**
+   * One kept-alive socket per backend for the checks. `fetch` (undici) costs several times more
+   * event-loop time per check than a plain http.get, and that time lands between proxied frames.
+   */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   constructor(private readonly options: BackendPoolOptions) {}
 
@@ -81,13 +88,26 @@ export class BackendPool {
 
   start(): void {
     this.timer = setInterval(() => {
-      for (const backend of this.backends.values()) void this.check(backend);
+      // Spread over the interval rather than all at once: the answers then come back one at a
+      // time instead of as a burst that holds up proxied traffic.
+      const backends = [...this.backends.values()];
+      backends.forEach((backend, i) => {
+        const timer = setTimeout(() => {
+          this.spread.delete(timer);
+          void this.check(backend);
+        }, (i * this.options.healthIntervalMs) / backends.length);
+        timer.unref();
+        this.spread.add(timer);
+      });
     }, this.options.healthIntervalMs);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    for (const timer of this.spread) clearTimeout(timer);
+    this.spread.clear();
+    this.agent.destroy();
   }
 
   private async check(backend: Backend): Promise<void> {
@@ -95,12 +115,12 @@ export class BackendPool {
     let ok = false;
     let reported: number | null = null;
     try {
-      const response = await fetch(new URL('/readyz', backend.url), { signal: AbortSignal.timeout(this.options.healthTimeoutMs) });
-      ok = response.status === 200;
-      const body = (await response.json().catch(() => ({}))) as { connections?: unknown };
-      if (typeof body.connections === 'number') reported = body.connections;
+      const { status, body } = await this.readyz(backend.url);
+      ok = status === 200;
+      const connections = (JSON.parse(body || '{}') as { connections?: unknown }).connections;
+      if (typeof connections === 'number') reported = connections;
     } catch {
-      ok = false;
+      // Not answering, answering late, or not JSON: ok stays as the status said, or false.
     }
     if (!this.backends.has(backend.id)) return;
     // The report includes our own connections as they were when it was taken; what we opened or
@@ -112,5 +132,21 @@ export class BackendPool {
       backend.ready = ok;
       this.options.onChange?.(backend, ok ? 'restored' : 'ejected');
     }
+  }
+
+  private readyz(base: URL): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const request = get(new URL('/readyz', base), { agent: this.agent, timeout: this.options.healthTimeoutMs }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          if (body.length < 65_536) body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      });
+      request.on('timeout', () => request.destroy(new Error('health check timed out')));
+      request.on('error', reject);
+    });
   }
 }

@@ -125,6 +125,10 @@ export function buildBalancer(config: BalancerConfig, log: Logger): Balancer {
   // so stop() closes them from here.
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The HTTP server armed its idle timer on this socket and, on upgrade, removes only the
+    // listener: the timer would still be re-armed on every chunk piped. Idle WebSockets are the
+    // node's to close (its pings), so disarm it.
+    (socket as Socket).setTimeout(0);
     socket.on('error', () => socket.destroy());
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));

@@ -39,9 +39,12 @@ class Phase {
   readonly lastK: Int32Array;
   /** Latency by the group of the URL the subscriber connected to (see `groups` of openSubscribers). */
   readonly byGroup: Histogram[];
+  /** Arrival time per (subscriber, message), NaN until it arrives. */
+  readonly arrivals: Float64Array;
 
   constructor(readonly tag: string, readonly subscribers: number, readonly total: number, groups: number) {
     this.seen = new Uint8Array(subscribers * total);
+    this.arrivals = new Float64Array(subscribers * total).fill(NaN);
     this.lastK = new Int32Array(subscribers).fill(-1);
     this.byGroup = Array.from({ length: groups }, () => new Histogram());
   }
@@ -186,8 +189,30 @@ export class FanoutLoad {
       outOfOrder: phase.outOfOrder,
       latency: phase.hist.summary(),
       latencyByGroup: phase.byGroup.map((h) => h.summary()),
+      relativeByGroup: req.relative ? this.relativeArrivals(phase) : undefined,
       drainMs: Math.max(0, phase.lastDeliveryAt - lastPublishAt),
     };
+  }
+
+  /** See PublishResult.relativeByGroup. */
+  private relativeArrivals(phase: Phase): number[][] {
+    const out: number[][] = Array.from({ length: this.groupCount }, () => []);
+    const reference: number[] = [];
+    for (let k = 0; k < phase.total; k++) {
+      reference.length = 0;
+      for (let i = 0; i < phase.subscribers; i++) {
+        const at = phase.arrivals[i * phase.total + k]!;
+        if (this.groupOf[i] === 0 && !Number.isNaN(at)) reference.push(at);
+      }
+      if (reference.length === 0) continue;
+      reference.sort((a, b) => a - b);
+      const ref = reference[reference.length >> 1]!;
+      for (let i = 0; i < phase.subscribers; i++) {
+        const at = phase.arrivals[i * phase.total + k]!;
+        if (!Number.isNaN(at)) out[this.groupOf[i]!]!.push(Math.round((at - ref) * 100));
+      }
+    }
+    return out;
   }
 
   closeAll(): { closed: number } {
@@ -257,6 +282,7 @@ export class FanoutLoad {
       return;
     }
     phase.seen[cell] = 1;
+    phase.arrivals[cell] = at;
     if (k < phase.lastK[i]!) phase.outOfOrder++;
     phase.lastK[i] = k;
     phase.delivered++;

@@ -82,6 +82,8 @@ export interface PublishRequest extends Keyed {
   durationMs: number;
   /** After the last publish, wait at most this long for outstanding deliveries. */
   drainMs: number;
+  /** Also return `relativeByGroup` (raw, so it is only asked for where it is used). */
+  relative?: boolean;
 }
 
 export interface PublishResult {
@@ -103,6 +105,12 @@ export interface PublishResult {
   latency: LatencySummary;
   /** The same, by the group of the URL each subscriber connected to (openSubscribers' `groups`, or `urls` in order). */
   latencyByGroup: LatencySummary[];
+  /**
+   * By group, every delivery's arrival minus the median arrival of the same message at group 0's
+   * subscribers, in units of 10 µs: the delivery leg's spread with the send leg's (common to all
+   * groups) taken out, raw so that rounds can be pooled before taking quantiles.
+   */
+  relativeByGroup?: number[][];
   /** Time from the last publish until the last delivery arrived (or the drain gave up). */
   drainMs: number;
 }

@@ -50,7 +50,7 @@ async function measure(ctx: ScenarioContext, fronts: Front[], nodes: ServerHandl
   // One round more than the others: the added-latency target is judged on these.
   for (let round = 1; round <= cfg.balancerRounds + 1; round++) {
     const label = `balancer / mixed room / @${cfg.balancerRate} msg/s / round ${round}`;
-    const p = await measuredPhase(ctx, label, load, pids, { key: 'mixed', phase: `mixed${round}`, ratePerSecond: cfg.balancerRate, durationMs: cfg.balancerMs });
+    const p = await measuredPhase(ctx, label, load, pids, { key: 'mixed', phase: `mixed${round}`, ratePerSecond: cfg.balancerRate, durationMs: cfg.balancerMs, relative: true });
     mixed.push(p);
     const paths = ['direct', ...fronts.slice(1).map((f) => f.key)];
     ctx.notes.push(`${label}: p50 / p99 / max ms by path: ${p.latencyByGroup.map((l, g) => `${paths[g]} ${fmt(l.p50, 2)} / ${fmt(l.p99, 2)} / ${fmt(l.max, 1)} (${fmt(l.count)})`).join('; ')}`);

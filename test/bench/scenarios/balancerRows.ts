@@ -61,13 +61,27 @@ export function balancerRows(ctx: ScenarioContext, fronts: Front[], mixed: Measu
   }
   const noHap = (x: unknown): '' | 'MISS' => (hapMissing && x !== undefined ? 'MISS' : '');
 
-  // Same messages, delivery leg only: path g minus direct (group 0) within each mixed round.
-  const mixedUse = pick(mixed).filter((p) => p.latencyByGroup[0]?.count);
-  const sameMsgs = (g: number): Pair | undefined => {
-    const rs = mixedUse.filter((p) => p.latencyByGroup[g]?.count);
-    if (!rs.length) return undefined;
-    return { p50: median(rs.map((p) => p.latencyByGroup[g]!.p50 - p.latencyByGroup[0]!.p50)), p99: median(rs.map((p) => p.latencyByGroup[g]!.p99 - p.latencyByGroup[0]!.p99)) };
+  // Same messages, delivery leg only. Each delivery's arrival relative to the median direct
+  // arrival of the same message (the send leg, common to every path, cancels), pooled over the
+  // rounds used (~rounds × messages × subscribers/3 deliveries per path, not two tail values per
+  // round), then: added = quantile(path) − quantile(direct).
+  const mixedUse = pick(mixed).filter((p) => p.relativeByGroup?.[0]?.length);
+  const pooled = (rounds: MeasuredPhase[], g: number): Float64Array => {
+    const all = rounds.flatMap((p) => p.relativeByGroup?.[g] ?? []);
+    return Float64Array.from(all, (v) => v / 100).sort();
   };
+  const quantile = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  const addedOver = (rounds: MeasuredPhase[], g: number): Pair | undefined => {
+    const [path, direct] = [pooled(rounds, g), pooled(rounds, 0)];
+    if (!path.length || !direct.length) return undefined;
+    return { p50: quantile(path, 0.5) - quantile(direct, 0.5), p99: quantile(path, 0.99) - quantile(direct, 0.99) };
+  };
+  const sameMsgs = (g: number): Pair | undefined => addedOver(mixedUse, g);
+  const paths = h ? ['balancer', 'HAProxy'] : ['balancer'];
+  ctx.notes.push(
+    `balancer / same msgs, added p50 / p99 ms per round (${paths.join(', ')}): ` +
+      mixed.map((p, r) => `round ${r + 1}: ${paths.map((_, g) => lat(addedOver([p], g + 1))).join(', ')}`).join('; '),
+  );
   const directMixed = mixedUse.length ? { p50: median(mixedUse.map((p) => p.latencyByGroup[0]!.p50)), p99: median(mixedUse.map((p) => p.latencyByGroup[0]!.p99)) } : undefined;
   const [ab, ah] = [sameMsgs(1), h ? sameMsgs(2) : undefined];
 
@@ -132,7 +146,7 @@ export function balancerRows(ctx: ScenarioContext, fronts: Front[], mixed: Measu
     ...[d, b, h].filter((f): f is Front => f !== undefined).map((f) => `${f.key} steady ${figures(f.key, f.steady)?.used ?? '0/0'}, saturated ${figures(f.key, f.saturated)?.used ?? '0/0'}, connections ${f.connect ? (undisturbed(f.connect) ? 'clean' : 'DISTURBED') : '—'}`),
   ];
   ctx.notes.push(
-    `balancer: redis-server + two roomlog nodes (one DATA_DIR), our balancer (BACKENDS = both nodes, per-IP limits raised to 1,000,000) and HAProxy (mode http, balance leastconn, option forwardfor, httpchk GET /readyz every 1 s, timeout tunnel 1h), all on 127.0.0.1. "same msgs" = one room whose ${fmt(cfg.balancerSubscribers)} subscribers are split evenly direct / balancer / HAProxy, publisher direct on node 1, so each message is timed on every path and the send path's noise cancels: the added-latency target is judged on this (it covers the delivery leg node → front → client, not the send leg). "all via front" = publisher, sessions and subscribers all through the front, in its own room, compared with the direct room (different messages, so machine noise of the same order as what a proxy adds). "direct" = publisher on node 1, subscribers alternating between the nodes. Figures are medians over the rounds that other processes left undisturbed (all rounds if none was); undisturbed rounds used: ${used.join('; ')}. "front CPU per delivery/connection" = the proxy process's CPU time divided by what it carried: comparable even when the machine is contended (HAProxy runs 2 threads, our balancer 1).`,
+    `balancer: redis-server + two roomlog nodes (one DATA_DIR), our balancer (BACKENDS = both nodes, per-IP limits raised to 1,000,000) and HAProxy (mode http, balance leastconn, option forwardfor, httpchk GET /readyz every 1 s, timeout tunnel 1h), all on 127.0.0.1. "same msgs" = one room whose ${fmt(cfg.balancerSubscribers)} subscribers are split evenly direct / balancer / HAProxy, publisher direct on node 1, so each message is timed on every path and the send path's noise cancels: each delivery is taken relative to the median direct arrival of the same message, pooled over the rounds used, and added = that quantile on the path minus the same quantile for direct; the added-latency target is judged on this (it covers the delivery leg node → front → client, not the send leg). "all via front" = publisher, sessions and subscribers all through the front, in its own room, compared with the direct room (different messages, so machine noise of the same order as what a proxy adds). "direct" = publisher on node 1, subscribers alternating between the nodes. Figures are medians over the rounds that other processes left undisturbed (all rounds if none was); undisturbed rounds used: ${used.join('; ')}. "front CPU per delivery/connection" = the proxy process's CPU time divided by what it carried: comparable even when the machine is contended (HAProxy runs 2 threads, our balancer 1).`,
   );
   return out;
 }
