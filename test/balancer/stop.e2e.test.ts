@@ -18,7 +18,8 @@ describe('Balancer.stop()', () => {
     const balancer = buildBalancer(config, createLogger({ level: 'silent', nodeId: 'test' }));
     const url = await balancer.start();
     const deadline = Date.now() + 5_000;
-    while (!balancer.pool.list()[0]?.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const ready = async () => ((await (await fetch(`${url}/healthz`)).json()) as { backends: Array<{ ready: boolean }> }).backends[0]?.ready;
+    while (!(await ready()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const ws = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -1,0 +1,91 @@
+import type { Worker } from 'node:cluster';
+import type { BackendRef, BackendStatus, Dispatch, Dispatcher } from './dispatcher.js';
+import { answer, askPrimary, tellPrimary } from './workerRpc.js';
+
+/**
+ * The primary's dispatcher, serving every worker over IPC. It remembers what each worker holds
+ * (admitted IPs, open connections per backend), so that when a worker dies its connections are
+ * given back at once instead of counting against the caps and the backends' loads for good.
+ */
+export function serveDispatcher(dispatcher: Dispatcher): { workerGone(worker: Worker): void } {
+  const held = new Map<number, { ips: Map<string, number>; backends: Map<string, BackendRef & { count: number }> }>();
+  const ledger = (worker: Worker | null) => {
+    if (!worker) throw new Error('asked by a process that is not a worker');
+    let entry = held.get(worker.id);
+    if (!entry) held.set(worker.id, (entry = { ips: new Map(), backends: new Map() }));
+    return entry;
+  };
+  const take = <K>(map: Map<K, number>, key: K): boolean => {
+    const n = map.get(key) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) map.delete(key);
+    else map.set(key, n - 1);
+    return true;
+  };
+
+  answer('dispatch', async (payload, from) => {
+    const { ip } = payload as { ip: string | null };
+    const mine = ledger(from);
+    const outcome = await dispatcher.dispatch(ip);
+    if ('refused' in outcome) return outcome;
+    if (ip !== null) mine.ips.set(ip, (mine.ips.get(ip) ?? 0) + 1);
+    if ('noBackend' in outcome) return outcome;
+    const { id, url } = outcome.backend;
+    const entry = mine.backends.get(id) ?? { id, url, count: 0 };
+    entry.count++;
+    mine.backends.set(id, entry);
+    return { backend: { id, url: url.href } };
+  });
+  answer('closed', (payload, from) => {
+    const { id } = payload as { id: string };
+    const entry = ledger(from).backends.get(id);
+    if (!entry || entry.count === 0) return;
+    entry.count--;
+    dispatcher.closed(entry);
+  });
+  answer('failed', (payload) => {
+    const { id, url } = payload as { id: string; url: string };
+    dispatcher.failed({ id, url: new URL(url) });
+  });
+  answer('release', (payload, from) => {
+    const ip = String(payload);
+    if (take(ledger(from).ips, ip)) dispatcher.release(ip);
+  });
+  answer('status', () => dispatcher.status());
+
+  return {
+    workerGone(worker) {
+      const mine = held.get(worker.id);
+      held.delete(worker.id);
+      if (!mine) return;
+      for (const [ip, count] of mine.ips) for (let i = 0; i < count; i++) dispatcher.release(ip);
+      for (const entry of mine.backends.values()) for (let i = 0; i < entry.count; i++) dispatcher.closed(entry);
+    },
+  };
+}
+
+/** A worker's dispatcher: every decision is the primary's (one IPC round trip per new connection or request). */
+export function dispatcherFromPrimary(): Dispatcher {
+  const urls = new Map<string, URL>();
+  const ref = (id: string, href: string): BackendRef => {
+    let url = urls.get(href);
+    if (!url) urls.set(href, (url = new URL(href)));
+    return { id, url };
+  };
+  return {
+    async dispatch(ip) {
+      const outcome = await askPrimary<Dispatch | { backend: { id: string; url: string } }>('dispatch', { ip }).catch(
+        // No answer (the primary is going away): refuse rather than admit past the caps.
+        (): Dispatch => ({ refused: { status: 503, reason: 'balancer is restarting' } }),
+      );
+      if ('backend' in outcome) return { backend: ref(outcome.backend.id, String(outcome.backend.url)) };
+      return outcome;
+    },
+    closed: (backend) => tellPrimary('closed', { id: backend.id }),
+    failed: (backend) => tellPrimary('failed', { id: backend.id, url: backend.url.href }),
+    release: (ip) => tellPrimary('release', ip),
+    status: () => askPrimary<BackendStatus[]>('status', null),
+    start: async () => {},
+    stop: async () => {},
+  };
+}
