@@ -33,7 +33,7 @@ function systemTicks(): { busy: number; irq: number } {
   return { busy: user + nice + system + irq + softirq + steal, irq: irq + softirq };
 }
 
-function processTicks(pid: number): { total: number; sys: number } {
+function ownTicks(pid: number): { total: number; sys: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
@@ -42,6 +42,28 @@ function processTicks(pid: number): { total: number; sys: number } {
   } catch {
     return { total: 0, sys: 0 };
   }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A process's CPU ticks with its live descendants' (a balancer's workers). A child that exits
+ * during a step drops out of the sum; the processes measured here do not fork mid-step.
+ */
+function processTicks(pid: number): { total: number; sys: number } {
+  const own = ownTicks(pid);
+  for (const child of childrenOf(pid)) {
+    const sub = processTicks(child);
+    own.total += sub.total;
+    own.sys += sub.sys;
+  }
+  return own;
 }
 
 export function sampleCpu(pids: number[]): Sample {
