@@ -1,9 +1,8 @@
-import cluster from 'node:cluster';
 import { ConfigError } from '../src/env.js';
 import { createLogger } from '../src/logger.js';
 import { loadBalancerConfig } from './config.js';
 import { buildBalancer } from './server.js';
-import { runPrimary, runWorker } from './workers.js';
+import { WORKER_FLAG, runPrimary, runWorker } from './workers.js';
 
 /** `npm run balancer`: reads config, starts the balancer (WORKERS processes), stops on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -17,9 +16,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.WORKERS > 1 || cluster.isWorker) {
-    const log = createLogger({ level: config.LOG_LEVEL, nodeId: cluster.isWorker ? `balancer-w${cluster.worker!.id}` : 'balancer' });
-    return cluster.isPrimary ? runPrimary(config, log) : runWorker(config, log);
+  const isWorker = process.argv.includes(WORKER_FLAG);
+  if (config.WORKERS > 1 || isWorker) {
+    const log = createLogger({ level: config.LOG_LEVEL, nodeId: isWorker ? `balancer-w${process.pid}` : 'balancer' });
+    return isWorker ? runWorker(config, log) : runPrimary(config, log);
   }
   const log = createLogger({ level: config.LOG_LEVEL, nodeId: 'balancer' });
   const balancer = buildBalancer(config, log);

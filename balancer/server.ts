@@ -8,7 +8,10 @@ import { localDispatcher, type BackendRef, type Dispatch, type Dispatcher } from
 import { proxyHttp, proxyUpgrade } from './proxy.js';
 
 export interface Balancer {
-  start(): Promise<string>;
+  /** Listens on PORT/HOST and resolves with its URL; `{ listen: false }`: only `accept` feeds it. */
+  start(options?: { listen?: boolean }): Promise<string>;
+  /** Serves a connection accepted elsewhere (by the primary, which may have passed it to this process). */
+  accept(socket: Socket): void;
   stop(): Promise<void>;
   /** This process's metrics (a worker's are merged by the primary). */
   registry: Registry;
@@ -151,8 +154,18 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
 
   return {
     registry,
-    async start() {
+    accept(socket) {
+      server.emit('connection', socket);
+      socket.resume();
+    },
+    async start({ listen = true } = {}) {
       await dispatcher.start();
+      if (!listen) {
+        // Node starts its header/request timeout checks (slowloris) when an HTTP server starts
+        // listening; fed with `accept` only, this one never does, so say it did.
+        server.emit('listening');
+        return '';
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.PORT, config.HOST, () => resolve());

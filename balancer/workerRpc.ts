@@ -1,12 +1,15 @@
-import cluster, { type Worker } from 'node:cluster';
+import type { ChildProcess } from 'node:child_process';
 
 /**
- * Request/response over the cluster IPC channel, both ways: a worker asks the primary (admission,
- * merged /healthz and /metrics), the primary asks each worker (its share of /healthz). Messages
- * carry a `roomlog:` type so they never mix with prom-client's own cluster messages.
+ * Request/response over the IPC channel between the balancer's primary and its worker processes,
+ * both ways (a worker asks the primary for every decision: dispatcher.ts; the primary asks a
+ * worker for its metrics). Messages go out in batches, one per turn of the event loop and
+ * destination: an IPC message costs tens of µs of CPU on each side whatever its size, and under
+ * load there are several to send in the same turn.
  */
 interface Ask {
   type: 'roomlog:ask';
+  /** -1: told, nobody waits for an answer. */
   id: number;
   topic: string;
   payload: unknown;
@@ -17,68 +20,99 @@ interface Answer {
   result?: unknown;
   error?: string;
 }
-type Handler = (payload: unknown, from: Worker | null) => unknown;
+interface Batch {
+  type: 'roomlog:batch';
+  messages: Array<Ask | Answer>;
+}
+/** Where a message goes: a worker (from the primary), or `null` for the primary (from a worker). */
+export type Peer = ChildProcess | null;
+type Handler = (payload: unknown, from: Peer) => unknown;
 
 const handlers = new Map<string, Handler>();
 const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+const outboxes = new Map<Peer, Array<Ask | Answer>>();
+let flushScheduled = false;
 let nextId = 0;
-let listening = false;
+let listeningToPrimary = false;
 
-function isAsk(message: unknown): message is Ask {
-  return typeof message === 'object' && message !== null && (message as Ask).type === 'roomlog:ask';
-}
-function isAnswer(message: unknown): message is Answer {
-  return typeof message === 'object' && message !== null && (message as Answer).type === 'roomlog:answer';
-}
-
-function onMessage(message: unknown, reply: (answer: Answer) => void, from: Worker | null): void {
-  if (isAnswer(message)) {
-    const waiting = pending.get(message.id);
-    if (!waiting) return;
-    pending.delete(message.id);
-    clearTimeout(waiting.timer);
-    if (message.error !== undefined) waiting.reject(new Error(message.error));
-    else waiting.resolve(message.result);
-    return;
+function post(to: Peer, message: Ask | Answer): void {
+  let outbox = outboxes.get(to);
+  if (!outbox) outboxes.set(to, (outbox = []));
+  outbox.push(message);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
   }
-  if (!isAsk(message)) return;
+}
+
+function flush(): void {
+  flushScheduled = false;
+  for (const [to, messages] of outboxes) {
+    outboxes.delete(to);
+    const batch: Batch = { type: 'roomlog:batch', messages };
+    try {
+      if (to === null) {
+        if (process.connected) process.send!(batch);
+      } else if (to.connected) to.send(batch);
+    } catch {
+      // The other end is gone; whoever waits times out, and the exit handlers clean up.
+    }
+  }
+}
+
+function receive(message: unknown, from: Peer): void {
+  if (typeof message !== 'object' || message === null || (message as Batch).type !== 'roomlog:batch') return;
+  for (const m of (message as Batch).messages) {
+    if (m.type === 'roomlog:answer') settle(m);
+    else if (m.type === 'roomlog:ask') handle(m, from);
+  }
+}
+
+function settle(message: Answer): void {
+  const waiting = pending.get(message.id);
+  if (!waiting) return;
+  pending.delete(message.id);
+  clearTimeout(waiting.timer);
+  if (message.error !== undefined) waiting.reject(new Error(message.error));
+  else waiting.resolve(message.result);
+}
+
+function handle(message: Ask, from: Peer): void {
   const handler = handlers.get(message.topic);
+  const result = Promise.resolve().then(() => {
+    if (!handler) throw new Error(`no handler for ${message.topic}`);
+    return handler(message.payload, from);
+  });
   if (message.id < 0) {
-    // Told, not asked: nobody waits for an answer.
-    void Promise.resolve()
-      .then(() => handler?.(message.payload, from))
-      .catch(() => {});
+    result.catch(() => {});
     return;
   }
-  Promise.resolve()
-    .then(() => {
-      if (!handler) throw new Error(`no handler for ${message.topic}`);
-      return handler(message.payload, from);
-    })
-    .then(
-      (result) => reply({ type: 'roomlog:answer', id: message.id, result }),
-      (error: unknown) => reply({ type: 'roomlog:answer', id: message.id, error: error instanceof Error ? error.message : String(error) }),
-    );
+  result.then(
+    (value) => post(from, { type: 'roomlog:answer', id: message.id, result: value }),
+    (error: unknown) => post(from, { type: 'roomlog:answer', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+  );
 }
 
-function listen(): void {
-  if (listening) return;
-  listening = true;
-  if (cluster.isPrimary) {
-    cluster.on('message', (worker, message) => onMessage(message, (answer) => worker.isConnected() && worker.send(answer), worker));
-  } else {
-    process.on('message', (message) => onMessage(message, (answer) => process.connected && process.send!(answer), null));
-  }
+/** In the primary: start hearing from this worker. */
+export function attachWorker(worker: ChildProcess): void {
+  worker.on('message', (message) => receive(message, worker));
 }
 
-/** Answers `topic` (in the primary: asked by workers, `from` is the asking worker; in a worker: asked by the primary). */
+/** In a worker: start hearing from the primary. */
+export function listenToPrimary(): void {
+  if (listeningToPrimary) return;
+  listeningToPrimary = true;
+  process.on('message', (message) => receive(message, null));
+}
+
+/** Answers `topic`: in the primary, asked by workers (`from` is the worker); in a worker, asked by the primary. */
 export function answer(topic: string, handler: Handler): void {
-  listen();
   handlers.set(topic, handler);
 }
 
-function ask<T>(send: (message: Ask) => void, topic: string, payload: unknown, timeoutMs: number): Promise<T> {
-  listen();
+/** Asks the other side (`to`: a worker from the primary, null for the primary from a worker). */
+export function ask<T>(to: Peer, topic: string, payload: unknown, timeoutMs = 2_000): Promise<T> {
+  if (to === null) listenToPrimary();
   const id = nextId++;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -86,27 +120,16 @@ function ask<T>(send: (message: Ask) => void, topic: string, payload: unknown, t
       reject(new Error(`${topic}: no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
-    try {
-      send({ type: 'roomlog:ask', id, topic, payload });
-    } catch (error) {
-      pending.delete(id);
-      clearTimeout(timer);
-      reject(error as Error);
-    }
+    post(to, { type: 'roomlog:ask', id, topic, payload });
   });
 }
 
-/** From a worker: ask the primary. */
-export function askPrimary<T>(topic: string, payload: unknown, timeoutMs = 2_000): Promise<T> {
-  return ask<T>((message) => process.send!(message), topic, payload, timeoutMs);
-}
-
-/** From a worker: tell the primary, expecting no answer. */
-export function tellPrimary(topic: string, payload: unknown): void {
-  if (process.connected) process.send!({ type: 'roomlog:ask', id: -1, topic, payload } satisfies Ask);
-}
-
-/** From the primary: ask one worker. */
-export function askWorker<T>(worker: Worker, topic: string, payload: unknown, timeoutMs = 2_000): Promise<T> {
-  return ask<T>((message) => worker.send(message), topic, payload, timeoutMs);
+/**
+ * Tells the other side, expecting no answer. `urgent`: sent now, with whatever waits for the same
+ * destination, not at the end of this turn (e.g. before the client hears of what it reports).
+ */
+export function tell(to: Peer, topic: string, payload: unknown, options: { urgent?: boolean } = {}): void {
+  if (to === null) listenToPrimary();
+  post(to, { type: 'roomlog:ask', id: -1, topic, payload });
+  if (options.urgent) flush();
 }

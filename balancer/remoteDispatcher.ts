@@ -1,18 +1,18 @@
-import type { Worker } from 'node:cluster';
+import type { ChildProcess } from 'node:child_process';
 import type { BackendRef, BackendStatus, Dispatch, Dispatcher } from './dispatcher.js';
-import { answer, askPrimary, tellPrimary } from './workerRpc.js';
+import { answer, ask, tell, type Peer } from './workerRpc.js';
 
 /**
  * The primary's dispatcher, serving every worker over IPC. It remembers what each worker holds
  * (admitted IPs, open connections per backend), so that when a worker dies its connections are
  * given back at once instead of counting against the caps and the backends' loads for good.
  */
-export function serveDispatcher(dispatcher: Dispatcher): { workerGone(worker: Worker): void } {
-  const held = new Map<number, { ips: Map<string, number>; backends: Map<string, BackendRef & { count: number }> }>();
-  const ledger = (worker: Worker | null) => {
+export function serveDispatcher(dispatcher: Dispatcher): { workerGone(worker: ChildProcess): void } {
+  const held = new Map<ChildProcess, { ips: Map<string, number>; backends: Map<string, BackendRef & { count: number }> }>();
+  const ledger = (worker: Peer) => {
     if (!worker) throw new Error('asked by a process that is not a worker');
-    let entry = held.get(worker.id);
-    if (!entry) held.set(worker.id, (entry = { ips: new Map(), backends: new Map() }));
+    let entry = held.get(worker);
+    if (!entry) held.set(worker, (entry = { ips: new Map(), backends: new Map() }));
     return entry;
   };
   const take = <K>(map: Map<K, number>, key: K): boolean => {
@@ -55,8 +55,8 @@ export function serveDispatcher(dispatcher: Dispatcher): { workerGone(worker: Wo
 
   return {
     workerGone(worker) {
-      const mine = held.get(worker.id);
-      held.delete(worker.id);
+      const mine = held.get(worker);
+      held.delete(worker);
       if (!mine) return;
       for (const [ip, count] of mine.ips) for (let i = 0; i < count; i++) dispatcher.release(ip);
       for (const entry of mine.backends.values()) for (let i = 0; i < entry.count; i++) dispatcher.closed(entry);
@@ -74,17 +74,18 @@ export function dispatcherFromPrimary(): Dispatcher {
   };
   return {
     async dispatch(ip) {
-      const outcome = await askPrimary<Dispatch | { backend: { id: string; url: string } }>('dispatch', { ip }).catch(
+      const outcome = await ask<Dispatch | { backend: { id: string; url: string } }>(null, 'dispatch', { ip }).catch(
         // No answer (the primary is going away): refuse rather than admit past the caps.
         (): Dispatch => ({ refused: { status: 503, reason: 'balancer is restarting' } }),
       );
       if ('backend' in outcome) return { backend: ref(outcome.backend.id, String(outcome.backend.url)) };
       return outcome;
     },
-    closed: (backend) => tellPrimary('closed', { id: backend.id }),
-    failed: (backend) => tellPrimary('failed', { id: backend.id, url: backend.url.href }),
-    release: (ip) => tellPrimary('release', ip),
-    status: () => askPrimary<BackendStatus[]>('status', null),
+    closed: (backend) => tell(null, 'closed', { id: backend.id }),
+    // Urgent: the client hears of the failure right after, and may ask again at once.
+    failed: (backend) => tell(null, 'failed', { id: backend.id, url: backend.url.href }, { urgent: true }),
+    release: (ip) => tell(null, 'release', ip),
+    status: () => ask<BackendStatus[]>(null, 'status', null),
     start: async () => {},
     stop: async () => {},
   };
