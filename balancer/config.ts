@@ -29,9 +29,9 @@ const schema = z.object({
   /** A backend must answer the upgrade within this, or the client gets 502. */
   UPSTREAM_TIMEOUT_MS: integer(100).default(5_000),
   /**
-   * Processes that proxy (node:cluster), default one per CPU: after the upgrade every frame costs
-   * the proxy two system calls, and a message fanned out to many sockets is a burst of them, so a
-   * second core shortens the tail. 1 = one process, no cluster.
+   * Processes that proxy, the primary included (workers.ts), default one per CPU: after the
+   * upgrade every frame costs the proxy two system calls, and a message fanned out to many sockets
+   * is a burst of them, so a second core shortens the tail. 1 = a single process.
    */
   WORKERS: integer(1, 64).default(Math.max(1, availableParallelism())),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
