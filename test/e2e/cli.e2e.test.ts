@@ -92,7 +92,14 @@ describe('the CLI against a real node', () => {
       for (let i = 0; i < live.length; i += 500) {
         const chunk = live.slice(i, i + 500);
         const dump = async (keys: string[]) =>
-          Promise.all(keys.map(async (key) => ((await client.type(key)) === 'zset' ? client.zrange(key, 0, -1, 'WITHSCORES') : client.get(key))));
+          Promise.all(
+            keys.map(async (key) => {
+              const type = await client.type(key);
+              if (type === 'zset') return client.zrange(key, 0, -1, 'WITHSCORES');
+              if (type === 'set') return (await client.smembers(key)).sort();
+              return client.get(key);
+            }),
+          );
         expect(await dump(chunk.map((key) => key.replace('roomlog:', 'rebuilt:')))).toEqual(await dump(chunk));
       }
     } finally {
