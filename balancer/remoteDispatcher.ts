@@ -7,7 +7,11 @@ import { answer, ask, tell, type Peer } from './workerRpc.js';
  * (admitted IPs, open connections per backend), so that when a worker dies its connections are
  * given back at once instead of counting against the caps and the backends' loads for good.
  */
-export function serveDispatcher(dispatcher: Dispatcher): { workerGone(worker: ChildProcess): void } {
+export function serveDispatcher(dispatcher: Dispatcher): {
+  workerGone(worker: ChildProcess): void;
+  /** Open backend connections each worker holds, by pid. */
+  holdings(): Array<{ pid: number; open: number }>;
+} {
   const held = new Map<ChildProcess, { ips: Map<string, number>; backends: Map<string, BackendRef & { count: number }> }>();
   const ledger = (worker: Peer) => {
     if (!worker) throw new Error('asked by a process that is not a worker');
@@ -54,6 +58,8 @@ export function serveDispatcher(dispatcher: Dispatcher): { workerGone(worker: Ch
   answer('status', () => dispatcher.status());
 
   return {
+    holdings: () =>
+      [...held].map(([worker, mine]) => ({ pid: worker.pid ?? 0, open: [...mine.backends.values()].reduce((n, b) => n + b.count, 0) })),
     workerGone(worker) {
       const mine = held.get(worker);
       held.delete(worker);

@@ -22,6 +22,8 @@ export interface BalancerOptions {
   dispatcher?: Dispatcher;
   /** What /metrics answers; default this process's registry. Workers answer the merged view. */
   metrics?: () => Promise<string>;
+  /** With several processes: each one's open connections, for /healthz. */
+  processes?: () => Promise<Array<{ pid: number; open: number }>>;
 }
 
 /**
@@ -83,8 +85,9 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
-      const backends = await dispatcher.status().catch(() => null);
-      return sendStatus(res, backends ? 200 : 503, backends ? { status: 'ok', backends } : { status: 'no answer from the primary' });
+      const [backends, processes] = await Promise.all([dispatcher.status(), options.processes?.()]).catch(() => [null, undefined]);
+      if (!backends) return sendStatus(res, 503, { status: 'no answer from the primary' });
+      return sendStatus(res, 200, { status: 'ok', backends, ...(processes ? { processes } : {}) });
     }
     if (path === '/metrics') {
       const text = await (options.metrics ?? (() => registry.metrics()))().catch(() => null);

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { BalancerConfig } from './config.js';
@@ -14,14 +14,12 @@ export const WORKER_FLAG = '--balancer-worker';
 type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 /**
- * The balancer as WORKERS processes on one port. The primary accepts every connection and deals
- * them out in turn: one for itself, one for each worker (handed over with the socket, the
- * documented child_process way). After the upgrade each frame costs its proxy two system calls,
- * and one chat message fanned out to many sockets is a burst of them, so spreading the sockets
- * over processes spreads the burst over cores. The primary proxies its own share, so its
- * connections cost nothing extra, and it makes every decision (dispatcher.ts: admission, health
- * checks, discovery, least connections on exact counts); workers ask it over IPC, so the balancer
- * behaves as one. /metrics merges everyone's.
+ * The balancer as WORKERS processes on one port: the primary and WORKERS - 1 workers all accept
+ * from one listening socket. After the upgrade each frame costs its proxy two system calls, and
+ * one chat message fanned out to many sockets is a burst of them, so spreading the sockets over
+ * processes spreads the burst over cores. The primary proxies its share like any worker and makes
+ * every decision (dispatcher.ts: admission, health checks, discovery, least connections on exact
+ * counts); workers ask it over IPC, so the balancer behaves as one. /metrics merges everyone's.
  */
 export async function runPrimary(config: BalancerConfig, log: Logger): Promise<void> {
   const workerCount = config.WORKERS - 1;
@@ -29,6 +27,11 @@ export async function runPrimary(config: BalancerConfig, log: Logger): Promise<v
   const dispatcher = localDispatcher(config, log, registry);
   const served = serveDispatcher(dispatcher);
   const workers: ChildProcess[] = [];
+  let listener: Server | null = null;
+  // Sent once per worker (the documented child_process way to share a server): each process
+  // accepts from it, and the kernel hands a new connection to one that is waiting, so a process
+  // busy with a burst takes fewer. No per-connection handover.
+  const share = (worker: ChildProcess) => listener && worker.send({ type: 'roomlog:listener' }, listener);
   let stopping = false;
   const restarts: number[] = [];
 
@@ -37,8 +40,15 @@ export async function runPrimary(config: BalancerConfig, log: Logger): Promise<v
     const all = [await balancer.registry.getMetricsAsJSON(), await registry.getMetricsAsJSON(), ...theirs.filter((m): m is MetricsJson => m !== null)];
     return AggregatorRegistry.aggregate(all).metrics();
   };
-  const balancer = buildBalancer(config, log, { dispatcher, metrics });
+  const processes = async () => {
+    const theirs = served.holdings();
+    const total = (await dispatcher.status()).reduce((n, b) => n + b.open, 0);
+    const own = total - theirs.reduce((n, w) => n + w.open, 0);
+    return [{ pid: process.pid, open: own }, ...theirs];
+  };
+  const balancer = buildBalancer(config, log, { dispatcher, metrics, processes });
   answer('metrics-text', metrics);
+  answer('processes', processes);
 
   const start = (slot: number): Promise<void> => {
     const worker = fork(process.argv[1]!, [WORKER_FLAG], { stdio: 'inherit' });
@@ -58,36 +68,32 @@ export async function runPrimary(config: BalancerConfig, log: Logger): Promise<v
       void start(slot);
     });
     return new Promise((resolve, reject) => {
-      worker.once('message', () => resolve()); // its first word: ready
+      worker.once('message', () => {
+        // Its first word: ready. A replacement gets the listener at once.
+        share(worker);
+        resolve();
+      });
       worker.once('exit', (code) => reject(new Error(`balancer worker exited with ${code} before it was ready`)));
     });
   };
   await Promise.all(Array.from({ length: workerCount }, (_, slot) => start(slot)));
   await balancer.start({ listen: false });
 
-  // Deal connections out in turn: the primary, then each worker.
-  let turn = 0;
-  const listener = createServer({ pauseOnConnect: true, noDelay: true }, (socket: Socket) => {
-    const slot = turn++ % config.WORKERS;
-    const worker = slot === 0 ? null : workers[slot - 1];
-    if (!worker?.connected) return balancer.accept(socket);
-    worker.send({ type: 'roomlog:connection' }, socket, { keepOpen: false }, (error) => {
-      // Not handed over (the worker just died): serve it here.
-      if (error && !socket.destroyed) balancer.accept(socket);
-    });
-  });
+  const server = createServer({ noDelay: true }, (socket: Socket) => balancer.accept(socket));
   await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(config.PORT, config.HOST, () => resolve());
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
   });
-  const { port } = listener.address() as { port: number };
+  listener = server;
+  workers.forEach(share);
+  const { port } = server.address() as { port: number };
   const url = `http://${config.HOST}:${port}`;
   log.info({ url, workers: config.WORKERS, backends: config.BACKENDS, discovery: Boolean(config.REDIS_URL) }, `balancer listening on ${url}`);
 
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    listener.close();
+    server.close();
     const live = workers.filter((w) => w.exitCode === null && w.signalCode === null);
     const exited = live.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
     for (const worker of live) worker.kill('SIGTERM');
@@ -105,17 +111,22 @@ export async function runWorker(config: BalancerConfig, log: Logger): Promise<vo
   const balancer = buildBalancer(config, log, {
     dispatcher: dispatcherFromPrimary(),
     metrics: () => ask<string>(null, 'metrics-text', null),
+    processes: () => ask(null, 'processes', null),
   });
   answer('metrics', () => balancer.registry.getMetricsAsJSON());
   await balancer.start({ listen: false });
-  process.on('message', (message: { type?: string }, socket?: Socket) => {
-    if (message?.type === 'roomlog:connection' && socket) balancer.accept(socket);
+  let shared: Server | null = null;
+  process.on('message', (message: { type?: string }, handle?: Server) => {
+    if (message?.type !== 'roomlog:listener' || !handle) return;
+    shared = handle;
+    handle.on('connection', (socket: Socket) => balancer.accept(socket));
   });
   process.send!('ready');
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    shared?.close();
     void balancer.stop().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -1,6 +1,6 @@
 /**
- * The balancer as several processes (WORKERS, default one per CPU): the primary deals connections
- * out to itself and its workers and makes every decision. What must hold: caps and counts stay
+ * The balancer as several processes (WORKERS, default one per CPU): all accept from one listening
+ * socket, and the primary makes every decision. What must hold: caps and counts stay
  * exact across processes, a worker that dies is replaced and gives its connections back, and the
  * primary dying takes its workers with it.
  */
@@ -46,6 +46,11 @@ async function threeProcesses(env: Record<string, string> = {}) {
   return balancer;
 }
 
+async function healthzProcesses(balancer: BalancerHandle): Promise<Array<{ pid: number; open: number }>> {
+  const response = await fetch(`${balancer.url}/healthz`);
+  return ((await response.json()) as { processes: Array<{ pid: number; open: number }> }).processes;
+}
+
 async function open(balancer: BalancerHandle, n: number): Promise<WebSocket[]> {
   const opened = await Promise.all(Array.from({ length: n }, () => mustOpen(balancer.wsUrl, { init: false })));
   sockets.push(...opened);
@@ -66,26 +71,28 @@ describe('balancer workers', () => {
   });
 
   it('a worker killed with -9 is replaced, and what it held (per-IP admissions, backend counts) is given back', async () => {
-    const balancer = await threeProcesses({ MAX_CONNECTIONS_PER_IP: '20' });
-    const opened = await open(balancer, 20);
-    const closedCount = () => opened.filter((ws) => ws.readyState === ws.CLOSED).length;
-    const [victim] = workerPids(balancer);
-    process.kill(victim!, 'SIGKILL');
+    const balancer = await threeProcesses({ MAX_CONNECTIONS_PER_IP: '30' });
+    const opened = await open(balancer, 30);
+    // Every process accepts from the one listening socket; /healthz says who holds what.
+    const processes = await healthzProcesses(balancer);
+    expect(processes.reduce((n, p) => n + p.open, 0)).toBe(30);
+    const workers = processes.filter((p) => p.pid !== balancer.process.pid).sort((a, b) => b.open - a.open);
+    const victim = workers[0]!;
+    expect(victim.open).toBeGreaterThan(0);
+    process.kill(victim.pid, 'SIGKILL');
     await balancer.waitForLog(/balancer worker died; starting another/, 10_000);
+    const closedCount = () => opened.filter((ws) => ws.readyState === ws.CLOSED).length;
     const deadline = Date.now() + 5_000;
-    while (closedCount() === 0 && Date.now() < deadline) await sleep(20);
-    const lost = closedCount();
-    // Connections are dealt out in turn, so the dead worker had a third of them.
-    expect(lost).toBeGreaterThanOrEqual(6);
-    expect(lost).toBeLessThanOrEqual(7);
-    const after = await balancer.waitForBackends((list) => list[0]?.open === 20 - lost, 5_000, 'its connections given back');
+    while (closedCount() < victim.open && Date.now() < deadline) await sleep(20);
+    expect(closedCount()).toBe(victim.open);
+    const after = await balancer.waitForBackends((list) => list[0]?.open === 30 - victim.open, 5_000, 'its connections given back');
     expect(after[0]!.ready).toBe(true);
-    // The cap counts only the survivors: exactly `lost` more fit, then 429.
-    await open(balancer, lost);
+    // The cap counts only the survivors: exactly as many more fit as were lost, then 429.
+    await open(balancer, victim.open);
     expect(await openSocket(balancer.wsUrl, { init: false })).toMatchObject({ ok: false, status: 429 });
     await sleep(200);
     expect(workerPids(balancer)).toHaveLength(2);
-    expect(workerPids(balancer)).not.toContain(victim);
+    expect(workerPids(balancer)).not.toContain(victim.pid);
   });
 
   it('the primary killed with -9 takes its workers with it (no orphan keeps proxying)', async () => {
