@@ -4,7 +4,7 @@
  * file's `afterAll(killAllBalancers)` disposes of whatever a failed test left running.
  */
 import type { ChildProcess } from 'node:child_process';
-import { exited, killNow, stopGracefully, spawnLogged } from './loggedProcess.js';
+import { exited, killNow, listeningPort, stopGracefully, spawnLogged } from './loggedProcess.js';
 import type { NodeHandle } from './nodeProcess.js';
 import { sleep } from './gql.js';
 
@@ -57,15 +57,7 @@ export async function startBalancer(options: StartBalancerOptions): Promise<Bala
   child.once('exit', () => live.delete(child));
   const waitForLog = (pattern: RegExp, timeoutMs = 10_000) => waitFor(pattern, timeoutMs);
 
-  let line: string;
-  try {
-    line = await waitForLog(LISTENING, options.timeoutMs ?? 30_000);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited(child);
-    throw error;
-  }
-  const port = Number(LISTENING.exec(line)![1]);
+  const port = await listeningPort({ child, waitForLog }, LISTENING, options.timeoutMs ?? 30_000);
   const url = `http://127.0.0.1:${port}`;
 
   const backends = async (): Promise<BackendStatus[]> => {

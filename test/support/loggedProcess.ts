@@ -89,6 +89,22 @@ export function exited(child: ChildProcess): Promise<void> {
  * SIGTERM and wait for the exit (SIGKILL after `graceMs`), then let the last output lines arrive
  * before callers read the logs; resolves with the exit code.
  */
+/**
+ * Waits for the line that says where the process listens (`pattern`'s first group: the port) and
+ * resolves with the port; a process that never says so is SIGKILLed before the error is passed on.
+ */
+export async function listeningPort(process: Pick<LoggedProcess, 'child' | 'waitForLog'>, pattern: RegExp, timeoutMs: number): Promise<number> {
+  let line: string;
+  try {
+    line = await process.waitForLog(pattern, timeoutMs);
+  } catch (error) {
+    process.child.kill('SIGKILL');
+    await exited(process.child);
+    throw error;
+  }
+  return Number(pattern.exec(line)![1]);
+}
+
 export async function stopGracefully(child: ChildProcess, graceMs: number): Promise<number | null> {
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');

@@ -5,7 +5,7 @@
  * tests do the same with their servers).
  */
 import type { ChildProcess } from 'node:child_process';
-import { exited, killNow, stopGracefully, repoRoot, spawnLogged, type LoggedProcess } from './loggedProcess.js';
+import { exited, killNow, listeningPort, stopGracefully, repoRoot, spawnLogged, type LoggedProcess } from './loggedProcess.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,16 +76,9 @@ function spawnServer(env: Record<string, string>): LoggedProcess {
 export async function startNode(options: StartNodeOptions = {}): Promise<NodeHandle> {
   const dataDir = options.dataDir ?? freshDataDir();
   const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env };
-  const { child, logs, waitForLog } = spawnServer(env);
-  let line: string;
-  try {
-    line = await waitForLog(LISTENING, options.timeoutMs ?? 30_000);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited(child);
-    throw error;
-  }
-  const port = Number(LISTENING.exec(line)![1]);
+  const spawned = spawnServer(env);
+  const { child, logs, waitForLog } = spawned;
+  const port = await listeningPort(spawned, LISTENING, options.timeoutMs ?? 30_000);
   // A node that goes away without being told to is worth a loud line: the failing test that
   // follows would otherwise only show a closed socket.
   child.once('exit', (code, signal) => {
