@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers, picked by file name (STYLE.md): unit tests are pure and fast; int tests touch
+// Three tiers, picked by file name (README, "Tests"): unit tests are pure and fast; int tests touch
 // real adapters (SQLite files, a redis-server child); e2e tests start real server processes.
 export default defineConfig({
   resolve: {

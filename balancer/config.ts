@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, integer, parseEnv } from '../src/env.js';
+import { ConfigError, integer, parseEnv } from '../common/env.js';
 
 const backendList = z
   .string()

@@ -1,5 +1,5 @@
-import { ConfigError } from '../src/env.js';
-import { createLogger } from '../src/logger.js';
+import { ConfigError } from '../common/env.js';
+import { createLogger } from '../common/logger.js';
 import { loadBalancerConfig } from './config.js';
 import { buildBalancer } from './server.js';
 import { WORKER_FLAG, runPrimary, runWorker } from './workers.js';

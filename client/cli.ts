@@ -55,6 +55,9 @@ function describe(event: RoomEvent): string {
       return `* ${event.user.name} left`;
     case 'RoomCreated':
       return `* ${event.createdBy.name} created the ${event.private ? 'private ' : ''}room "${event.name}"`;
+    case 'HistoryTrimmed':
+      // Follows the jump it explains: a tail from an older seq starts at the oldest one kept.
+      return `* retention removed the history before #${event.beforeSeq}`;
   }
 }
 

@@ -1,12 +1,12 @@
 import SchemaBuilder from '@pothos/core';
-import type { ChatService } from '../src/chat/chatService.js';
+import type { ChatUseCases } from '../src/chat/useCases.js';
 import type { UserRef } from '../src/domain/events.js';
 import type { Subscriptions } from '../src/fanout/subscriptions.js';
 
 /** What every resolver gets. Built per HTTP request, and per operation on a WebSocket. */
 export interface GraphQLContext {
   viewer: UserRef | null;
-  chat: ChatService;
+  chat: ChatUseCases;
   subscriptions: Subscriptions;
   /** Identifies the connection for presence (a WebSocket, or one SSE/HTTP request). */
   connectionId: string;

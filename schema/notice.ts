@@ -1,4 +1,4 @@
-import type { NoticeView } from '../src/chat/chatService.js';
+import type { NoticeView } from '../src/chat/notices.js';
 import { builder } from './builder.js';
 
 export const NoticeType = builder.objectRef<NoticeView>('Notice').implement({

@@ -1,4 +1,4 @@
-import type { PresenceView } from '../projections/presence.js';
+import type { PresenceView } from '../src/presence/presenceView.js';
 import { builder } from './builder.js';
 import { UserType } from './user.js';
 

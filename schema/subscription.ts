@@ -1,6 +1,6 @@
 import type { RoomEvent } from '../src/domain/events.js';
-import type { PresenceView } from '../projections/presence.js';
-import type { NoticeView } from '../src/chat/chatService.js';
+import type { PresenceView } from '../src/presence/presenceView.js';
+import type { NoticeView } from '../src/chat/notices.js';
 import { builder } from './builder.js';
 import { NoticeType } from './notice.js';
 import { PresenceType } from './presence.js';

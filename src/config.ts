@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { integer, parseEnv } from './env.js';
-import { parseDuration } from './retention/scavenger.js';
+import { integer, parseEnv } from '../common/env.js';
+import { parseDuration } from './retention/policy.js';
 
-export { ConfigError } from './env.js';
+export { ConfigError } from '../common/env.js';
 
 /**
  * Every environment variable the node reads, in one place, validated with clear errors.
- * API.md lists the public ones; the rest are tuning knobs with safe defaults.
+ * The README lists the public ones (docs/api.md says which are a contract); the rest are tuning knobs with safe defaults.
  */
 const schema = z.object({
   PORT: integer(0, 65_535).default(4000),

@@ -1,3 +1,4 @@
+import type { AnyVariables, TypedDocumentNode } from '@urql/core';
 import { pushIterator } from './asyncQueue.js';
 import { sleep, type BackoffOptions } from './backoff.js';
 import { Connection, type ConnectionStatus } from './connection.js';
@@ -99,9 +100,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     return once;
   };
 
-  const query = <T>(document: string, variables: Record<string, unknown> = {}) => request<T>(connection, 'query', document, variables, { retry: true });
+  const query = <D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V) => request(connection, 'query', document, variables, { retry: true });
   // Retried mutations are the ones that are safe to repeat: join, leave, edit, delete, typing.
-  const mutate = <T>(document: string, variables: Record<string, unknown>, retry = true) => request<T>(connection, 'mutation', document, variables, { retry });
+  const mutate = <D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V, retry = true) => request(connection, 'mutation', document, variables, { retry });
 
   function onRoomEvents(roomId: string, onEvent: (event: RoomEvent) => void, opts: RoomFeedOptions & { onError?: (error: ChatClientError) => void } = {}): RoomFeed {
     let untrack = () => {};
@@ -121,9 +122,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     };
   }
 
-  function onLive<D, T>(document: string, variables: Record<string, unknown>, pick: (data: D) => T, listener: (value: T) => void, onError?: (error: ChatClientError) => void): () => void {
+  function onLive<D, V extends AnyVariables, T>(document: TypedDocumentNode<D, V>, variables: V, pick: (data: D) => T, listener: (value: T) => void, onError?: (error: ChatClientError) => void): () => void {
     let untrack = () => {};
-    const subscription = live<D>(connection, {
+    const subscription = live(connection, {
       query: document,
       variables: () => variables,
       onData: (data) => callSafely(listener, pick(data)),
@@ -159,9 +160,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     onRoomEvents,
     presence: (roomId) => pushIterator((push, fail) => client.onPresence(roomId, push, fail)),
-    onPresence: (roomId, listener, onError) => onLive<{ presence: Presence }, Presence>(ops.PRESENCE, { roomId }, (d) => d.presence, listener, onError),
+    onPresence: (roomId, listener, onError) => onLive(ops.PRESENCE, { roomId }, (d) => d.presence, listener, onError),
     notices: () => pushIterator((push, fail) => client.onNotice(push, fail)),
-    onNotice: (listener, onError) => onLive<{ notices: Notice }, Notice>(ops.NOTICES, {}, (d) => d.notices, listener, onError),
+    onNotice: (listener, onError) => onLive(ops.NOTICES, {}, (d) => d.notices, listener, onError),
 
     async send(roomId, body, sendOptions = {}) {
       const clientMessageId = sendOptions.clientMessageId ?? newClientMessageId();
@@ -169,7 +170,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       try {
         for (let attempt = 0; ; attempt++) {
           try {
-            return (await mutate<{ sendMessage: Message }>(ops.SEND_MESSAGE, { roomId, body, clientMessageId }, false)).sendMessage;
+            return (await mutate(ops.SEND_MESSAGE, { roomId, body, clientMessageId }, false)).sendMessage;
           } catch (error) {
             if (!(error instanceof ChatClientError)) throw error;
             if (error.code === 'NETWORK') {
@@ -191,18 +192,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         release();
       }
     },
-    editMessage: async (messageId, body) => (await mutate<{ editMessage: Message }>(ops.EDIT_MESSAGE, { messageId, body })).editMessage,
-    deleteMessage: async (messageId) => (await mutate<{ deleteMessage: Message }>(ops.DELETE_MESSAGE, { messageId })).deleteMessage,
-    setTyping: async (roomId, typing) => (await mutate<{ setTyping: boolean }>(ops.SET_TYPING, { roomId, typing })).setTyping,
+    editMessage: async (messageId, body) => (await mutate(ops.EDIT_MESSAGE, { messageId, body })).editMessage,
+    deleteMessage: async (messageId) => (await mutate(ops.DELETE_MESSAGE, { messageId })).deleteMessage,
+    setTyping: async (roomId, typing) => (await mutate(ops.SET_TYPING, { roomId, typing })).setTyping,
 
-    me: async () => (await query<{ me: User | null }>(ops.ME)).me,
-    rooms: async () => (await query<{ rooms: Room[] }>(ops.ROOMS)).rooms,
-    room: async (roomId) => (await query<{ room: Room | null }>(ops.ROOM, { id: roomId })).room,
-    messages: async (roomId, page = {}) => (await query<{ messages: Message[] }>(ops.MESSAGES, { roomId, ...page })).messages,
+    me: async () => (await query(ops.ME, {})).me,
+    rooms: async () => (await query(ops.ROOMS, {})).rooms,
+    room: async (roomId) => (await query(ops.ROOM, { id: roomId })).room,
+    messages: async (roomId, page = {}) => (await query(ops.MESSAGES, { roomId, ...page })).messages,
     // Not retried: a lost acknowledgement followed by a retry would make a second room.
-    createRoom: async (name, password) => (await mutate<{ createRoom: Room }>(ops.CREATE_ROOM, { name, password }, false)).createRoom,
-    joinRoom: async (roomId, password) => (await mutate<{ joinRoom: Room }>(ops.JOIN_ROOM, { roomId, password })).joinRoom,
-    leaveRoom: async (roomId) => (await mutate<{ leaveRoom: Room }>(ops.LEAVE_ROOM, { roomId })).leaveRoom,
+    createRoom: async (name, password) => (await mutate(ops.CREATE_ROOM, { name, password }, false)).createRoom,
+    joinRoom: async (roomId, password) => (await mutate(ops.JOIN_ROOM, { roomId, password })).joinRoom,
+    leaveRoom: async (roomId) => (await mutate(ops.LEAVE_ROOM, { roomId })).leaveRoom,
 
     async close() {
       for (const stop of [...stoppers]) stop();

@@ -1,20 +1,13 @@
 import type { CombinedError } from '@urql/core';
+import { CloseCodes, closeCodeInfo, ErrorCodes, isErrorCode, type ErrorCode } from '../../schema/codes.js';
 
 /**
- * What a client call can fail with. The server's codes (API.md) come through as they are;
- * the client adds NETWORK (no answer: retried where that is safe), CLOSED (the client was
- * closed) and INTERNAL (an error the server masked).
+ * What a client call can fail with. The server's error codes come through as they are (the
+ * table in schema/codes.ts, which the server uses too); the client adds NETWORK (no answer:
+ * retried where that is safe), CLOSED (the client was closed) and INTERNAL (an error the server
+ * masked, or a code this client does not know).
  */
-export type ChatErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'RATE_LIMITED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'NETWORK'
-  | 'CLOSED'
-  | 'INTERNAL';
+export type ChatErrorCode = ErrorCode | 'NETWORK' | 'CLOSED' | 'INTERNAL';
 
 export class ChatClientError extends Error {
   /** For RATE_LIMITED: how long to wait before the next send. */
@@ -34,21 +27,22 @@ export class ChatClientError extends Error {
   }
 }
 
-/** Codes that no retry can fix: the call is wrong, not the connection. */
-const FINAL = new Set<ChatErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'PAYLOAD_TOO_LARGE', 'CLOSED']);
-export const isFinal = (error: ChatClientError): boolean => FINAL.has(error.code);
-
-const KNOWN = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']);
+/**
+ * Codes that no retry can fix: the call is wrong, not the connection. From the table: every
+ * server code whose `retry` is false; of the client's own, CLOSED (NETWORK and INTERNAL may pass).
+ */
+export const isFinal = (error: ChatClientError): boolean => error.code === 'CLOSED' || (isErrorCode(error.code) && !ErrorCodes[error.code].retry);
 
 /**
- * Close codes after which reconnecting cannot help (README, "WebSocket close codes"): 4403 a bad
- * token, 4400 a malformed message, 4406 a wrong subprotocol. Everything else (1006 a dead node,
- * 1012 a restart, 4008 a slow consumer, 4499 a frozen socket we terminated) means "reconnect".
+ * The close codes after which reconnecting cannot help (`reconnect: false` in schema/codes.ts,
+ * README "WebSocket close codes"): a refused token is UNAUTHENTICATED, the others (a malformed
+ * message, a wrong subprotocol) BAD_USER_INPUT. Every other code (1006 a dead node, 1012 a
+ * restart, 4008 a slow consumer, 4499 a frozen socket we terminated, …) means "reconnect": null.
  */
 export function closeCodeError(code: number, reason: string): ChatClientError | null {
-  if (code === 4403) return new ChatClientError('UNAUTHENTICATED', 'the session token was refused: create a new session', { closeCode: code });
-  if (code === 4400 || code === 4406) return new ChatClientError('BAD_USER_INPUT', `the server closed the connection: ${code} ${reason}`, { closeCode: code });
-  return null;
+  if (closeCodeInfo(code).reconnect) return null;
+  if (code === CloseCodes.Forbidden.code) return new ChatClientError('UNAUTHENTICATED', 'the session token was refused: create a new session', { closeCode: code });
+  return new ChatClientError('BAD_USER_INPUT', `the server closed the connection: ${code} ${reason}`, { closeCode: code });
 }
 
 /** An urql error as a ChatClientError: the first GraphQL error's code, or NETWORK. */
@@ -56,7 +50,7 @@ export function fromCombinedError(error: CombinedError): ChatClientError {
   const first = error.graphQLErrors[0];
   if (first) {
     const extensions = (first.extensions ?? {}) as { code?: unknown; retryAfterMs?: unknown };
-    const code = typeof extensions.code === 'string' && KNOWN.has(extensions.code) ? (extensions.code as ChatErrorCode) : 'INTERNAL';
+    const code: ChatErrorCode = isErrorCode(extensions.code) ? extensions.code : 'INTERNAL';
     const retryAfterMs = typeof extensions.retryAfterMs === 'number' ? extensions.retryAfterMs : undefined;
     return new ChatClientError(code, first.message, { retryAfterMs });
   }

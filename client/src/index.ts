@@ -11,6 +11,7 @@ export type { RoomFeed, RoomFeedOptions } from './roomFeed.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { roundRobin, toHttpUrl, toWebSocketUrl, type UrlChoice, type UrlChooser } from './urls.js';
 export type {
+  HistoryTrimmed,
   Message,
   MessageDeleted,
   MessageEdited,

@@ -1,14 +1,15 @@
+import type { AnyVariables, TypedDocumentNode } from '@urql/core';
 import { onEnd, pipe, subscribe, type Subscription } from 'wonka';
 import { backoffDelay, defaultBackoff } from './backoff.js';
 import { ChatClientError, fromCombinedError, isFinal } from './errors.js';
 import type { Connection } from './connection.js';
 
-export interface LiveOptions<D> {
-  query: string;
+export interface LiveOptions<D, V extends AnyVariables> {
+  query: TypedDocumentNode<D, V>;
   /** Read before every (re)subscription, so a resume can carry the latest position. */
-  variables: () => Record<string, unknown>;
-  /** Each result's data; return 'restart' to drop this subscription and subscribe again at once. */
-  onData: (data: D) => void | 'restart';
+  variables: () => V;
+  /** Each result's data. */
+  onData: (data: D) => void;
   /** A final error (the subscription was refused for good); nothing is retried after it. */
   onError: (error: ChatClientError) => void;
 }
@@ -23,7 +24,7 @@ export interface Live {
  * may fix, or an unexpected completion, it backs off and subscribes again. Only final errors
  * (a refused session, a forbidden or unknown room) end it.
  */
-export function live<D>(connection: Connection, options: LiveOptions<D>): Live {
+export function live<D, V extends AnyVariables>(connection: Connection, options: LiveOptions<D, V>): Live {
   let stopped = false;
   let cancelCurrent: () => void = () => {};
   let serverRetries = 0;
@@ -72,10 +73,7 @@ export function live<D>(connection: Connection, options: LiveOptions<D>): Live {
         if (result.error) return finish(fromCombinedError(result.error));
         if (!result.data) return;
         serverRetries = 0;
-        if (options.onData(result.data as D) === 'restart' && !stopped) {
-          cancel();
-          start();
-        }
+        options.onData(result.data);
       }),
     );
     if (done) subscription.unsubscribe();

@@ -1,3 +1,4 @@
+import type { AnyVariables, TypedDocumentNode } from '@urql/core';
 import { ChatClientError, fromCombinedError } from './errors.js';
 import type { Connection } from './connection.js';
 
@@ -10,13 +11,13 @@ export interface RequestOptions {
  * One query or mutation over the connection. With `retry`, a NETWORK failure waits for the
  * reconnect and sends the operation again; any other error is thrown as a ChatClientError.
  */
-export async function request<T>(
+export async function request<Data, Variables extends AnyVariables>(
   connection: Connection,
   kind: 'query' | 'mutation',
-  document: string,
-  variables: Record<string, unknown>,
+  document: TypedDocumentNode<Data, Variables>,
+  variables: Variables,
   options: RequestOptions,
-): Promise<T> {
+): Promise<Data> {
   const release = connection.hold();
   try {
     for (;;) {
@@ -26,7 +27,7 @@ export async function request<T>(
       const result = await Promise.race([operation.toPromise(), connection.whenClosed.then(() => undefined)]);
       // No result at all: the operation ended with the socket (the client was closed meanwhile).
       if (!result) throw connection.finalError ?? new ChatClientError(connection.closed ? 'CLOSED' : 'NETWORK', 'the connection ended before an answer');
-      if (!result.error && result.data) return result.data as T;
+      if (!result.error && result.data) return result.data;
       const error = result.error ? fromCombinedError(result.error) : new ChatClientError('INTERNAL', 'the server answered without data');
       if (error.code !== 'NETWORK' || !options.retry) throw error;
       await connection.waitToRetry().catch(() => {

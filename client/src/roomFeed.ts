@@ -12,11 +12,13 @@ export interface RoomFeedOptions {
 }
 
 export interface RoomFeedHandlers {
+  /** Each event once, in seq order; a HistoryTrimmed event tells that retention cut older seqs. */
   onEvent: (event: RoomEvent) => void;
   onError: (error: ChatClientError) => void;
   /**
-   * Events were missing and could not be read back (the server no longer retains them): the
-   * feed went on from `to`. Never happens while the log keeps everything.
+   * Events were missing, could not be read back, and the room's retention cut does not explain
+   * it: the feed went on from `to`. A jump over seqs that retention removed is not a gap (the
+   * room's HistoryTrimmed event, delivered in order, says why the seqs jump).
    */
   onGap?: (gap: { from: number; to: number }) => void;
 }
@@ -31,16 +33,18 @@ export interface RoomFeed {
 /**
  * Follows one room's log across reconnects: every (re)subscription asks for `afterSeq` = the last
  * seq delivered, so after any disconnect, on any node, it gets exactly what it missed; anything
- * at or below that seq is a duplicate and dropped; a seq that skips ahead makes it subscribe again
- * from the last one it has (the skipped events are read back), so it never skips either.
+ * at or below that seq is a duplicate and dropped. A seq that skips ahead is checked: if the
+ * room's retention cut (its `oldestSeq`) is past the skipped seqs, they are gone for good and the
+ * jump is expected; otherwise it subscribes again from the last seq it has (the skipped events are
+ * read back), so it never skips either.
  */
 export function followRoom(connection: Connection, roomId: string, options: RoomFeedOptions, handlers: RoomFeedHandlers): RoomFeed {
   const seq = new SeqTracker(options.afterSeq);
   let stopped = false;
   let subscription: Live | null = null;
-  // Set when a gap made us resubscribe; if the first event after that still skips, the log no
-  // longer has the missing ones (retention), and we go on rather than loop.
-  let resubscribedForGap = false;
+  // Set while a gap is being checked; if the first event after that still skips, the log no
+  // longer has the missing ones, and we go on rather than loop.
+  let checkingGap = false;
 
   const fail = (error: ChatClientError) => {
     if (stopped) return;
@@ -48,9 +52,17 @@ export function followRoom(connection: Connection, roomId: string, options: Room
     handlers.onError(error);
   };
 
+  /** The room's head, and its retention cut for the tracker; null (the feed failed) if the room is gone. */
+  const loadRoom = async (): Promise<Room | null> => {
+    const { room } = await request(connection, 'query', ROOM, { id: roomId }, { retry: true });
+    if (!room) fail(new ChatClientError('NOT_FOUND', 'room not found'));
+    else seq.trimmed(room.oldestSeq);
+    return room;
+  };
+
   const begin = () => {
     if (stopped) return;
-    subscription = live<{ roomEvents: RoomEvent }>(connection, {
+    subscription = live(connection, {
       query: ROOM_EVENTS,
       variables: () => ({ roomId, afterSeq: seq.lastSeq }),
       onError: fail,
@@ -59,25 +71,31 @@ export function followRoom(connection: Connection, roomId: string, options: Room
         const verdict = seq.check(event.seq);
         if (verdict === 'duplicate') return;
         if (verdict === 'gap') {
-          if (!resubscribedForGap) {
-            resubscribedForGap = true;
-            return 'restart';
-          }
+          if (!checkingGap) return checkGap();
           handlers.onGap?.({ from: (seq.lastSeq ?? 0) + 1, to: event.seq });
         }
-        resubscribedForGap = false;
+        checkingGap = false;
+        if (event.__typename === 'HistoryTrimmed') seq.trimmed(event.beforeSeq);
         seq.advance(event.seq);
         handlers.onEvent(event);
       },
     });
   };
 
+  /** Drops the subscription, learns the room's current retention cut, and subscribes again from the last seq. */
+  const checkGap = () => {
+    checkingGap = true;
+    subscription?.stop();
+    subscription = null;
+    loadRoom().then((room) => room && begin(), fail);
+  };
+
   if (seq.lastSeq !== undefined) begin();
   else {
     // "From now" still needs a position to resume from if the first disconnect comes before the
     // first event: the room's head.
-    request<{ room: Room | null }>(connection, 'query', ROOM, { id: roomId }, { retry: true }).then(({ room }) => {
-      if (!room) return fail(new ChatClientError('NOT_FOUND', 'room not found'));
+    loadRoom().then((room) => {
+      if (!room) return;
       seq.startAt(room.headSeq);
       begin();
     }, fail);

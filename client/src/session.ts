@@ -1,3 +1,5 @@
+import { stringifyDocument } from '@urql/core';
+import { isErrorCode } from '../../schema/codes.js';
 import { ChatClientError } from './errors.js';
 import { CREATE_SESSION } from './operations.js';
 import type { Session } from './types.js';
@@ -17,7 +19,8 @@ export async function createSession(url: string | readonly string[], name: strin
       response = await doFetch(toHttpUrl(candidate), {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ query: CREATE_SESSION, variables: { name } }),
+        // The text urql would send for it over the socket.
+        body: JSON.stringify({ query: stringifyDocument(CREATE_SESSION), variables: { name } }),
       });
     } catch (error) {
       lastError = new ChatClientError('NETWORK', `could not reach ${candidate}: ${(error as Error).message}`);
@@ -27,7 +30,10 @@ export async function createSession(url: string | readonly string[], name: strin
     const session = body?.data?.createSession;
     if (session) return session;
     const first = body?.errors?.[0];
-    if (first) throw new ChatClientError((first.extensions?.code as never) ?? 'INTERNAL', first.message);
+    if (first) {
+      const code = first.extensions?.code;
+      throw new ChatClientError(isErrorCode(code) ? code : 'INTERNAL', first.message);
+    }
     lastError = new ChatClientError('NETWORK', `${candidate} answered ${response.status}`);
   }
   throw lastError;

@@ -1,84 +1,30 @@
-/** The shapes the client hands out, as the server's schema defines them (schema/schema.graphql). */
+import type { ResultOf } from './graphql.js';
+import type { CREATE_SESSION, MessageFields, NOTICES, PresenceFields, ROOM_EVENTS, RoomFields, UserFields } from './operations.js';
 
-export interface User {
-  id: string;
-  name: string;
-}
+/**
+ * The shapes the client hands out: exactly what its documents (./operations.ts) select, as the
+ * schema (schema/schema.graphql) types it. Nothing here is written by hand.
+ */
 
-export interface Session {
-  token: string;
-  user: User;
-  expiresAt: string;
-}
+export type User = ResultOf<typeof UserFields>;
+export type Session = ResultOf<typeof CREATE_SESSION>['createSession'];
+export type Presence = ResultOf<typeof PresenceFields>;
+export type Room = ResultOf<typeof RoomFields>;
+export type Message = ResultOf<typeof MessageFields>;
+export type Notice = ResultOf<typeof NOTICES>['notices'];
 
-export interface Presence {
-  roomId: string;
-  count: number;
-  online: User[];
-  typing: User[];
-}
+/** One event of a room's log, at its per-room `seq` (1, 2, 3, …; retention may cut older ones: see HistoryTrimmed). */
+export type RoomEvent = ResultOf<typeof ROOM_EVENTS>['roomEvents'];
 
-export interface Room {
-  id: string;
-  name: string;
-  private: boolean;
-  headSeq: number;
-  oldestSeq: number;
-  memberCount: number;
-  createdAt: string;
-}
-
-export interface Message {
-  id: string;
-  clientMessageId: string;
-  roomId: string;
-  seq: number;
-  author: User;
-  body: string;
-  createdAt: string;
-  editedAt: string | null;
-  deleted: boolean;
-}
-
-export interface Notice {
-  kind: string;
-  message: string;
-  until: string | null;
-}
-
-interface EventBase {
-  seq: number;
-  roomId: string;
-  at: string;
-}
-
-export interface RoomCreated extends EventBase {
-  __typename: 'RoomCreated';
-  name: string;
-  private: boolean;
-  createdBy: User;
-}
-export interface MemberJoined extends EventBase {
-  __typename: 'MemberJoined';
-  user: User;
-}
-export interface MemberLeft extends EventBase {
-  __typename: 'MemberLeft';
-  user: User;
-}
-export interface MessagePosted extends EventBase {
-  __typename: 'MessagePosted';
-  message: Message;
-}
-export interface MessageEdited extends EventBase {
-  __typename: 'MessageEdited';
-  messageId: string;
-  body: string;
-}
-export interface MessageDeleted extends EventBase {
-  __typename: 'MessageDeleted';
-  messageId: string;
-}
-
-/** One event of a room's log, at its per-room `seq` (1, 2, 3, … with no gaps). */
-export type RoomEvent = RoomCreated | MemberJoined | MemberLeft | MessagePosted | MessageEdited | MessageDeleted;
+type EventOf<Name extends RoomEvent['__typename']> = Extract<RoomEvent, { __typename: Name }>;
+export type RoomCreated = EventOf<'RoomCreated'>;
+export type MemberJoined = EventOf<'MemberJoined'>;
+export type MemberLeft = EventOf<'MemberLeft'>;
+export type MessagePosted = EventOf<'MessagePosted'>;
+export type MessageEdited = EventOf<'MessageEdited'>;
+export type MessageDeleted = EventOf<'MessageDeleted'>;
+/**
+ * Retention removed the room's messages (and, on prefix-cutting stores, every event) below
+ * `beforeSeq`: a follower resuming from an older seq jumps to the oldest kept one.
+ */
+export type HistoryTrimmed = EventOf<'HistoryTrimmed'>;

@@ -1,4 +1,6 @@
-import { badInput, payloadTooLarge } from '../errors.js';
+import type { UserRef } from '../domain/events.js';
+import { roomIdOfMessage } from '../domain/ids.js';
+import { badInput, notFound, payloadTooLarge, unauthenticated } from '../domain/errors.js';
 
 /** Length in Unicode code points, so an emoji counts as one character as a person would count it. */
 const charCount = (text: string): number => {
@@ -55,4 +57,17 @@ export function limit(value: number | null | undefined, fallback: number, max: n
   if (value === null || value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1 || value > max) throw badInput(`limit must be between 1 and ${max}`);
   return value;
+}
+
+/** The session's user; every use case but createSession and the public room queries needs one. */
+export function viewer(value: UserRef | null): UserRef {
+  if (!value) throw unauthenticated();
+  return value;
+}
+
+/** The room a message id names (message ids carry their room); an id naming none is no message. */
+export function messageRoom(messageId: string): string {
+  const roomId = roomIdOfMessage(id(messageId, 'messageId'));
+  if (!roomId) throw notFound('message');
+  return roomId;
 }

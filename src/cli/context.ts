@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '../config.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 
-/** Global options every command shares; each falls back to the environment (API.md's names). */
+/** Global options every command shares; each falls back to the environment (the README's names). */
 export interface StoreOptions {
   eventStore?: string;
   dataDir?: string;

@@ -7,7 +7,7 @@ import { openEventStore } from '../eventStore/openEventStore.js';
 import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
 import type { ReadModelStore } from '../readModels/readModelStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
-import { createRedisLease } from '../../projections/lease.js';
+import { createRedisLease } from '../projector/lease.js';
 import { configFrom, type StoreOptions } from './context.js';
 
 export interface RebuildReport {

@@ -1,11 +1,13 @@
-import { badInput, forbidden, notFound } from '../errors.js';
+import type { Decider } from './decider.js';
+import { badInput, forbidden, notFound } from './errors.js';
 import type { RoomEventBody, RoomSnapshot, UserRef } from './events.js';
 import { messageIdFor, newEventId, postEventId } from './ids.js';
 
 /**
  * The room aggregate: what a command needs to know to be decided, folded from the room's stream.
- * Pure: no I/O, no clock. The command handler loads it, calls `decide`, appends the result with
- * the state's revision as the expected revision, and retries on a conflict.
+ * Pure: no I/O, no clock. The command handler (src/commandHandling) loads it, calls `decide`,
+ * appends the result with the stream's revision as the expected revision, and retries on a
+ * conflict; test/unit/roomDecider.unit.test.ts states every rule as given/when/then.
  */
 export interface RoomState {
   /** Revision (seq) of the last event folded in; 0 for a room that does not exist. */
@@ -156,3 +158,10 @@ export function decide(state: RoomState, command: RoomCommand): Decision {
     }
   }
 }
+
+/** The room as one decider value: what the generic command handler and the specifications take. */
+export const roomDecider: Decider<RoomState, RoomCommand, RoomEventBody> = {
+  initialState: initialRoomState,
+  evolve,
+  decide,
+};

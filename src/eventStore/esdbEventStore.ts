@@ -23,8 +23,8 @@ import {
   type EventStore,
   type ExpectedRevision,
   type StoredEvent,
-  type StreamRetention,
 } from './eventStore.js';
+import type { KeepsStreamMetadata, StreamRetention } from './retentionCapabilities.js';
 
 /** The part of EventStoreDBClient this adapter uses: the edge that unit tests fake. */
 export type EsdbClient = Pick<EventStoreDBClient, 'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'getStreamMetadata' | 'setStreamMetadata' | 'dispose'
@@ -110,12 +110,12 @@ function importedAt(metadata: unknown): number | null {
  * expected revisions, deterministic event ids. ESDB ignores a re-append of the same event ids at
  * the same expected revision (its dedupe window is an undocumented cache); the adapter reports
  * that as DuplicateEventIdError, as the port says. Beyond the window, the room aggregate's own
- * check (RoomRepository/decide: a known messageId appends nothing) is what keeps resends single.
+ * check (the room decider: a known messageId appends nothing) is what keeps resends single.
  *
  * Positions of an append's events: ESDB returns only the last one's, so all events of one append
  * carry it in the result (reads and subscriptions carry each event's own).
  */
-export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore {
+export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore & KeepsStreamMetadata {
   const client: EsdbClient = options.client ?? EventStoreDBClient.connectionString(options.connectionString ?? '');
   const prefix = options.streamPrefix ?? 'room-';
   const onError = options.onError ?? (() => {});

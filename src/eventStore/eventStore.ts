@@ -12,6 +12,9 @@
  * - Every stored event also has a global `position`, strictly increasing in commit order across all
  *   streams. `readAll` and `subscribeToAll` deliver in position order.
  * - Once `append` resolves, the events are durable (they survive `kill -9` of the process).
+ *
+ * Forgetting old events (retention) is not part of the port: a store that can, declares one of
+ * the capabilities in retentionCapabilities.ts beside this file.
  */
 export interface NewEvent {
   /** Unique id; a deterministic id makes a retried append idempotent. */
@@ -90,42 +93,9 @@ export interface EventStore {
   /** Position of the newest event in the store, 0 when empty. */
   headPosition(): Promise<number>;
   subscribeToAll(options: SubscribeToAllOptions): AllSubscription;
-  /**
-   * Retention (optional: an adapter without it cannot trim). Deletes the stream's events of the
-   * given types with a revision below `beforeRevision`, never the newest event of the whole store
-   * (its position must stay taken). Other types, and the revisions of what remains, are untouched.
-   */
-  trimStream?(stream: string, options: { beforeRevision: number; types: readonly string[] }): Promise<number>;
-  /**
-   * Retention: per stream, its last revision and the first revision of each event created at or
-   * after `since` (null when none is), for the streams whose names start with `prefix`.
-   */
-  retentionScan?(options: { prefix: string; since: number }): Promise<Array<{ stream: string; head: number; firstSince: number | null }>>;
-  /**
-   * Retention by stream metadata (optional; EventStoreDB's `$maxCount` and `$tb`): from now on,
-   * reads of the stream return only the events the settings keep, and the store may delete the
-   * rest for good later (a scavenge). What a read returns keeps its revisions; the stream's
-   * revision (and so the next append's expectation) is unchanged. `readAll` and `subscribeToAll`
-   * may still return dropped events until they are deleted. Fields left out keep their setting.
-   */
-  setStreamRetention?(stream: string, retention: StreamRetention): Promise<void>;
   /** True when the backing store answers (used by /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
-}
-
-export interface StreamRetention {
-  /** Keep only the stream's newest this-many events; null lifts the limit. */
-  maxCount?: number | null;
-  /** Keep only events at or after this revision. A lower value than the current one is ignored. */
-  truncateBefore?: number;
-}
-
-/** The first revision a stream's retention settings keep, given its last revision. Pure. */
-export function firstKeptRevision(retention: StreamRetention | undefined, head: number): number {
-  let first = Math.max(1, retention?.truncateBefore ?? 1);
-  if (retention?.maxCount != null) first = Math.max(first, head - retention.maxCount + 1);
-  return first;
 }
 
 export class WrongExpectedRevisionError extends Error {

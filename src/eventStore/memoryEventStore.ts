@@ -9,11 +9,16 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
-  type StreamRetention,
   type SubscribeToAllOptions,
-  firstKeptRevision,
 } from './eventStore.js';
 import { followLog } from './followLog.js';
+import {
+  firstKeptRevision,
+  type DeletesOldEvents,
+  type KeepsStreamMetadata,
+  type RetentionScanEntry,
+  type StreamRetention,
+} from './retentionCapabilities.js';
 
 /** A stored event with its data kept as JSON text, exactly as the SQLite adapter keeps it. */
 interface EventRecord {
@@ -24,6 +29,17 @@ interface EventRecord {
   revision: number;
   position: number;
   createdAt: number;
+  /** Deleted by `trimStream`: its revision and position stay taken, reads skip it. */
+  deleted?: boolean;
+}
+
+export interface MemoryEventStoreOptions {
+  /**
+   * How it forgets old events: by stream metadata like EventStoreDB (the default, so a node on
+   * EVENT_STORE=memory behaves as on EventStoreDB), or by deleting them like SQLite. One or the
+   * other, never both, so the retention job's choice is the same as on the store it stands in for.
+   */
+  retention?: 'streamMetadata' | 'deleteOldEvents';
 }
 
 /**
@@ -34,7 +50,10 @@ interface EventRecord {
  * Data goes through JSON on the way in and out, as with SQLite, so callers see the same values
  * (dates become strings, `undefined` becomes `null`) and can never mutate what is stored.
  */
-export function createMemoryEventStore(): EventStore {
+export function createMemoryEventStore(options?: { retention?: 'streamMetadata' }): EventStore & KeepsStreamMetadata;
+export function createMemoryEventStore(options: { retention: 'deleteOldEvents' }): EventStore & DeletesOldEvents;
+export function createMemoryEventStore(options?: MemoryEventStoreOptions): EventStore & (KeepsStreamMetadata | DeletesOldEvents);
+export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore & (KeepsStreamMetadata | DeletesOldEvents) {
   // `log[i]` has position i + 1, so positions are dense and a position is also an index.
   const log: EventRecord[] = [];
   const streams = new Map<string, EventRecord[]>();
@@ -93,28 +112,71 @@ export function createMemoryEventStore(): EventStore {
     const records = streams.get(stream) ?? [];
     const limit = options.limit ?? Infinity;
     // As EventStoreDB does: what retention drops is never returned, whatever revision is asked.
+    // `records[i]` has revision i + 1.
     const firstKept = firstKeptRevision(retention.get(stream), records.length) - 1;
+    const found: StoredEvent[] = [];
     if (options.direction === 'backwards') {
-      const from = Math.min(options.fromRevision ?? records.length, records.length);
-      const start = Math.max(firstKept, from - limit);
-      return records.slice(start, Math.max(from, start)).reverse().map(toStoredEvent);
+      const from = Math.min(options.fromRevision ?? records.length, records.length) - 1;
+      for (let i = from; i >= firstKept && found.length < limit; i--) pick(records[i], found);
+      return found;
     }
-    const start = Math.max(firstKept, Math.max(1, options.fromRevision ?? 1) - 1);
-    return records.slice(start, start + limit).map(toStoredEvent);
+    const from = Math.max(firstKept, Math.max(1, options.fromRevision ?? 1) - 1);
+    for (let i = from; i < records.length && found.length < limit; i++) pick(records[i], found);
+    return found;
+  }
+
+  /** Up to `limit` events after `position`, skipping deleted ones (`log[i]` has position i + 1). */
+  function readAfter(position: number, limit: number): StoredEvent[] {
+    const found: StoredEvent[] = [];
+    for (let i = Math.max(0, position); i < log.length && found.length < limit; i++) pick(log[i], found);
+    return found;
   }
 
   function readAll(options: ReadAllOptions = {}): StoredEvent[] {
     assertOpen();
-    const start = Math.max(0, options.afterPosition ?? 0);
-    return log.slice(start, start + (options.limit ?? Infinity)).map(toStoredEvent);
+    return readAfter(options.afterPosition ?? 0, options.limit ?? Infinity);
+  }
+
+  function setStreamRetention(stream: string, settings: StreamRetention): void {
+    assertOpen();
+    const current = retention.get(stream) ?? {};
+    const truncateBefore = Math.max(current.truncateBefore ?? 1, settings.truncateBefore ?? 1);
+    const maxCount = settings.maxCount === undefined ? current.maxCount : settings.maxCount;
+    retention.set(stream, { truncateBefore, maxCount });
+  }
+
+  /** As SQLite does it; a deleted id stays taken, which the port allows (ids are unique forever). */
+  function trimStream(stream: string, beforeRevision: number, types: readonly string[]): number {
+    assertOpen();
+    const records = streams.get(stream) ?? [];
+    // Never the stream's last event nor the store's newest: both numbers must stay taken.
+    const end = Math.min(beforeRevision - 1, records.length - 1);
+    let deleted = 0;
+    for (let i = 0; i < end; i++) {
+      const record = records[i] as EventRecord;
+      if (record.deleted || !types.includes(record.type) || record.position === log.length) continue;
+      record.deleted = true;
+      deleted++;
+    }
+    return deleted;
+  }
+
+  function retentionScan(prefix: string, since: number): RetentionScanEntry[] {
+    assertOpen();
+    const entries: RetentionScanEntry[] = [];
+    for (const [stream, records] of streams) {
+      if (!stream.startsWith(prefix)) continue;
+      const first = records.find((record) => !record.deleted && record.createdAt >= since);
+      entries.push({ stream, head: records.length, firstSince: first?.revision ?? null });
+    }
+    return entries;
   }
 
   function subscribeToAll(options: SubscribeToAllOptions): AllSubscription {
     assertOpen();
     const subscription = followLog({
       ...options,
-      // `log[i]` has position i + 1: the events after position p start at index p.
-      readAfter: (after, limit) => log.slice(after, after + limit).map(toStoredEvent),
+      readAfter,
       pageSize: 1_000,
       wakers,
       onClosed: (closed) => subscriptions.delete(closed),
@@ -123,7 +185,7 @@ export function createMemoryEventStore(): EventStore {
     return subscription;
   }
 
-  return {
+  const port: EventStore = {
     append: async (stream, events, { expectedRevision }) => append(stream, events, expectedRevision),
     readStream: async (stream, options) => readStream(stream, options),
     streamRevision: async (stream) => {
@@ -136,13 +198,6 @@ export function createMemoryEventStore(): EventStore {
       return log.length;
     },
     subscribeToAll,
-    setStreamRetention: async (stream, settings) => {
-      assertOpen();
-      const current = retention.get(stream) ?? {};
-      const truncateBefore = Math.max(current.truncateBefore ?? 1, settings.truncateBefore ?? 1);
-      const maxCount = settings.maxCount === undefined ? current.maxCount : settings.maxCount;
-      retention.set(stream, { truncateBefore, maxCount });
-    },
     ping: async () => !closed,
     async close() {
       if (closed) return;
@@ -150,6 +205,18 @@ export function createMemoryEventStore(): EventStore {
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
     },
   };
+  if (options.retention === 'deleteOldEvents') {
+    return {
+      ...port,
+      trimStream: async (stream, { beforeRevision, types }) => trimStream(stream, beforeRevision, types),
+      retentionScan: async ({ prefix, since }) => retentionScan(prefix, since),
+    };
+  }
+  return { ...port, setStreamRetention: async (stream, settings) => setStreamRetention(stream, settings) };
+}
+
+function pick(record: EventRecord | undefined, into: StoredEvent[]): void {
+  if (record && !record.deleted) into.push(toStoredEvent(record));
 }
 
 function toStoredEvent(record: EventRecord): StoredEvent {

@@ -11,6 +11,7 @@ import {
   type SubscribeToAllOptions,
 } from './eventStore.js';
 import { followLog } from './followLog.js';
+import type { DeletesOldEvents, RetentionScanEntry } from './retentionCapabilities.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; several processes may open the same file. */
@@ -37,14 +38,15 @@ type Row = [position: number, id: string, stream: string, revision: number, type
  *
  * - WAL journal with `synchronous=FULL`: a commit is fsynced before `append` resolves.
  * - `position` is the INTEGER PRIMARY KEY (the rowid). Without AUTOINCREMENT SQLite assigns
- *   max(rowid)+1, which only ever grows because events are never deleted.
+ *   max(rowid)+1, which only ever grows because the newest event is never deleted (retention
+ *   deletes old message rows only: it declares DeletesOldEvents).
  * - Appends run in `BEGIN IMMEDIATE`, which takes the database's single write lock up front, so the
  *   expected-revision and duplicate-id checks and the position assignment happen under one lock.
  *   Writers are therefore serialised across processes and commit in position order: a reader can
  *   never see position p+1 before p. Subscriptions rely on this to read "everything after the
  *   last position delivered" without ever skipping a slow writer's event.
  */
-export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore & DeletesOldEvents {
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
 
@@ -158,12 +160,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     return subscription;
   }
 
-  const scanForRetention = db.prepare<[{ since: number; prefix: string }], { stream: string; head: number; firstSince: number | null }>(
+  const scanForRetention = db.prepare<[{ since: number; prefix: string }], RetentionScanEntry>(
     `SELECT stream, max(revision) AS head, min(CASE WHEN created_at >= @since THEN revision END) AS firstSince
        FROM events WHERE substr(stream, 1, length(@prefix)) = @prefix GROUP BY stream`,
   );
 
-  /** Retention. Never the stream's last event nor the store's newest: both numbers must stay taken. */
+  /** Retention by deleting rows. Never the stream's last event nor the store's newest: both numbers must stay taken. */
   function trimStream(stream: string, beforeRevision: number, types: readonly string[]): number {
     const placeholders = types.map(() => '?').join(', ');
     const statement = db.prepare(

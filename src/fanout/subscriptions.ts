@@ -1,11 +1,12 @@
 import type { Broker } from '../broker/broker.js';
-import { badInput, unauthenticated } from '../errors.js';
+import { badInput, unauthenticated } from '../domain/errors.js';
 import { noticeChannel, presenceChannel } from '../broker/broker.js';
-import type { ChatService, NoticeView } from '../chat/chatService.js';
+import type { NoticeView } from '../chat/notices.js';
+import type { RoomAccess } from '../chat/roomAccess.js';
 import type { UserRef } from '../domain/events.js';
 import type { Metrics } from '../metrics.js';
 import type { PresenceStore } from '../presence/presenceStore.js';
-import type { PresenceView } from '../../projections/presence.js';
+import type { PresenceView } from '../presence/presenceView.js';
 import { IteratorSink } from './iteratorSink.js';
 import type { RoomHub, RoomSubscriber } from './roomHub.js';
 
@@ -17,7 +18,7 @@ import type { RoomHub, RoomSubscriber } from './roomHub.js';
 export class Subscriptions {
   private followers = 0;
   constructor(
-    private readonly deps: { hub: RoomHub; broker: Broker; presence: PresenceStore; chat: ChatService; metrics: Metrics },
+    private readonly deps: { hub: RoomHub; broker: Broker; presence: PresenceStore; access: RoomAccess; metrics: Metrics },
   ) {}
 
   /** Authorizes and starts delivery to `subscriber`; the returned function stops it. */
@@ -28,7 +29,7 @@ export class Subscriptions {
     connectionId: string,
     subscriber: RoomSubscriber,
   ): Promise<() => void> {
-    const { user, oldestSeq } = await this.deps.chat.assertCanRead(viewer, roomId);
+    const { user, oldestSeq } = await this.deps.access.assertCanRead(viewer, roomId);
     if (afterSeq !== null && afterSeq !== undefined && (!Number.isInteger(afterSeq) || afterSeq < 0)) {
       throw badInput('afterSeq must be a whole number ≥ 0');
     }
@@ -64,7 +65,7 @@ export class Subscriptions {
 
   /** The current presence at once, then every change. */
   async presence(viewer: UserRef | null, roomId: string, connectionId: string): Promise<AsyncIterableIterator<PresenceView>> {
-    const { user } = await this.deps.chat.assertCanRead(viewer, roomId);
+    const { user } = await this.deps.access.assertCanRead(viewer, roomId);
     const sink = new IteratorSink<PresenceView>(100);
     // Subscribe before taking the snapshot so no change falls between the two.
     const unsubscribe = await this.deps.broker.subscribe(presenceChannel(roomId), (view) => sink.push(view as PresenceView));

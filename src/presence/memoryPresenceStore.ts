@@ -1,4 +1,4 @@
-import { applyPresence, emptyPresence, presenceView, type PresenceSignal, type RoomPresence } from '../../projections/presence.js';
+import { applyPresence, emptyPresence, presenceView, type PresenceSignal, type RoomPresence } from './presenceView.js';
 import type { PresenceStore } from './presenceStore.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { UserRef } from '../domain/events.js';
-import type { PresenceView } from '../../projections/presence.js';
+import type { PresenceView } from './presenceView.js';
 
 /**
  * Who is online and typing in each room.

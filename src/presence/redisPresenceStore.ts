@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { UserRef } from '../domain/events.js';
-import type { PresenceView } from '../../projections/presence.js';
+import type { PresenceView } from './presenceView.js';
 import type { PresenceStore } from './presenceStore.js';
 
 export interface RedisPresenceOptions {

@@ -33,3 +33,16 @@ export interface ReadModelStore {
   clear(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * `apply` refused the batch because the store is fenced by the projector lease (README, "Running
+ * several nodes") and the lease is no longer ours: another node leads now. Part of the port, not
+ * of one adapter, so the runner that catches it knows only the port; a runner that gets it simply
+ * stops leading, it is not a failure to report.
+ */
+export class FencedOutError extends Error {
+  constructor() {
+    super('the projector lease moved to another node; this batch was not applied');
+    this.name = 'FencedOutError';
+  }
+}

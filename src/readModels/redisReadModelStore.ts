@@ -3,7 +3,7 @@ import type { RoomEvent } from '../domain/events.js';
 import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
-import type { MessageRange, ReadModelStore } from './readModelStore.js';
+import { FencedOutError, type MessageRange, type ReadModelStore } from './readModelStore.js';
 
 export interface RedisReadModelOptions {
   /** Used for queries. */
@@ -20,13 +20,6 @@ export interface RedisReadModelOptions {
    * paused can therefore never write over its successor.
    */
   fence?: () => { key: string; token: string } | null;
-}
-
-export class FencedOutError extends Error {
-  constructor() {
-    super('the projector lease moved to another node; this batch was not applied');
-    this.name = 'FencedOutError';
-  }
 }
 
 /**

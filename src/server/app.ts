@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
@@ -9,7 +9,9 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { Config } from '../config.js';
 import { bearerToken } from '../auth/sessions.js';
-import { CloseCodes, unauthenticated } from '../errors.js';
+import { unauthenticated } from '../domain/errors.js';
+import { CloseCodes } from '../../schema/codes.js';
+import { toGraphQLError } from '../../schema/errors.js';
 import { buildSchema } from '../../schema/index.js';
 import type { GraphQLContext } from '../../schema/builder.js';
 import { attachGraphqlWs } from './graphqlWs.js';
@@ -41,7 +43,13 @@ export async function buildApp(config: Config): Promise<App> {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
-    maskedErrors: { isDev: false },
+    maskedErrors: {
+      isDev: false,
+      // Errors the chat raises on purpose (ChatErrors, also when graphql-js wrapped one with its
+      // path) become their public GraphQL error; anything else is a bug or an outage and Yoga
+      // masks it as "Unexpected error." as it always did.
+      maskError: (error, message, isDev) => toGraphQLError(error) ?? maskError(error, message, isDev),
+    },
     graphiql: { subscriptionsProtocol: 'WS', title: 'roomlog', defaultQuery: exampleQuery },
     // GraphiQL's assets from this node itself (Yoga's default loads them from a CDN).
     renderGraphiQL,
@@ -152,7 +160,7 @@ export async function buildApp(config: Config): Promise<App> {
       await services.withdraw();
       await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_GRACE_MS).unref());
       httpServer.close();
-      await ws.close(CloseCodes.ServiceRestart, 'server restarting: reconnect and resume with afterSeq');
+      await ws.close(CloseCodes.ServiceRestart.code, 'server restarting: reconnect and resume with afterSeq');
       httpServer.closeAllConnections();
       await services.close();
     },

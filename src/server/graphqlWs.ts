@@ -18,10 +18,11 @@ import type { Logger } from 'pino';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { bearerToken, type Sessions } from '../auth/sessions.js';
 import type { UserRef } from '../domain/events.js';
-import { badInput } from '../errors.js';
+import { badInput } from '../domain/errors.js';
 import type { Subscriptions } from '../fanout/subscriptions.js';
 import type { Metrics } from '../metrics.js';
 import type { GraphQLContext } from '../../schema/builder.js';
+import { toGraphQLError } from '../../schema/errors.js';
 import { RawSocketSink, type SlowConsumerPolicy } from './rawSocketSink.js';
 import { OperationGroups } from './sharedExecution.js';
 import { operationViewer } from './operationAuth.js';
@@ -99,7 +100,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         // Operations in flight (queries and mutations waiting for their result) are bounded loosely,
         // so a client pipelining sends is not refused; live subscriptions are what the cap is for.
         if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_IN_FLIGHT) {
-          return [badInput(`at most ${MAX_OPERATIONS_IN_FLIGHT} operations at once on one connection`)];
+          return [operationError(badInput(`at most ${MAX_OPERATIONS_IN_FLIGHT} operations at once on one connection`))];
         }
         const connection = ctx.extra.connection!;
         const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
@@ -125,14 +126,14 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
           // queries and mutations stay null there.
           const live = Object.values(ctx.subscriptions).filter((entry) => entry !== null).length;
           if (live >= limits.maxSubscriptionsPerConnection) {
-            return [badInput(`at most ${limits.maxSubscriptionsPerConnection} subscriptions at once on one connection`)];
+            return [operationError(badInput(`at most ${limits.maxSubscriptionsPerConnection} subscriptions at once on one connection`))];
           }
         }
         let viewer;
         try {
           viewer = await operationViewer(connection.viewer, payload, sessions);
         } catch (error) {
-          return [error as GraphQLError];
+          return [operationError(error, 'operation authentication failed')];
         }
         const contextValue: GraphQLContext = { ...options.baseContext, viewer, connectionId: connection.id };
         const args: Args = {
@@ -146,9 +147,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
           try {
             args.raw = await startRawRoomEvents(ctx, id, payload.query, operation, args, contextValue);
           } catch (error) {
-            if (error instanceof GraphQLError) return [error];
-            log.error({ err: error }, 'roomEvents subscribe failed');
-            return [new GraphQLError('Unexpected error.')];
+            return [operationError(error, 'roomEvents subscribe failed')];
           }
         } else {
           args.enveloped = enveloped as unknown as Args['enveloped'];
@@ -174,6 +173,19 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
     socket.removeAllListeners('error');
     socket.on('error', (error) => log.debug({ err: error }, 'websocket error from a client'));
   });
+
+  /**
+   * What graphql-ws sends for an operation refused before it runs (Yoga's masking never sees
+   * these): a ChatError's public form (schema/errors.ts), a GraphQLError as it is (variable
+   * coercion), anything else logged and masked as Yoga masks it.
+   */
+  function operationError(error: unknown, what = 'operation failed'): GraphQLError {
+    const mapped = toGraphQLError(error);
+    if (mapped) return mapped;
+    if (error instanceof GraphQLError) return error;
+    log.error({ err: error }, what);
+    return new GraphQLError('Unexpected error.');
+  }
 
   async function startRawRoomEvents(
     ctx: Ctx,

@@ -1,7 +1,7 @@
 import type { SubscribePayload } from 'graphql-ws';
 import { bearerToken, type Sessions } from '../auth/sessions.js';
 import type { UserRef } from '../domain/events.js';
-import { unauthenticated } from '../errors.js';
+import { unauthenticated } from '../domain/errors.js';
 
 /**
  * GraphiQL (Yoga's, with `subscriptionsProtocol: 'WS'`) sends an empty `connection_init` and puts

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { RoomEvent } from '../domain/events.js';
 import type { RoomSubscriber } from '../fanout/roomHub.js';
-import { CloseCodes } from '../errors.js';
+import { CloseCodes } from '../../schema/codes.js';
 import type { OperationGroup } from './sharedExecution.js';
 
 export interface SlowConsumerPolicy {
@@ -71,7 +71,7 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
 
   private slow(): void {
     this.onSlow();
-    this.socket.close(CloseCodes.SlowConsumer, 'slow consumer: reconnect and resume with afterSeq');
+    this.socket.close(CloseCodes.SlowConsumer.code, 'slow consumer: reconnect and resume with afterSeq');
     void this.return();
   }
 

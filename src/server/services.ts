@@ -5,28 +5,31 @@ import { createSessions, type Sessions } from '../auth/sessions.js';
 import type { Broker } from '../broker/broker.js';
 import { presenceChannel } from '../broker/broker.js';
 import { createMemoryBroker } from '../broker/memoryBroker.js';
-import { ChatService } from '../chat/chatService.js';
+import { createRoomAccess } from '../chat/roomAccess.js';
+import { createRoomTrimmer, createUseCases, type ChatUseCases } from '../chat/useCases.js';
 import type { Config } from '../config.js';
-import { RoomRepository } from '../domain/roomRepository.js';
+import { createRoomCommandHandler } from '../commandHandling/roomCommandHandler.js';
+import { snapshotCarrier } from '../retention/snapshotCarrier.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import { RoomHub } from '../fanout/roomHub.js';
 import { Subscriptions } from '../fanout/subscriptions.js';
 import { createMemoryRateLimiter } from '../limits/memoryRateLimiter.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../../common/logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createMemoryPresenceStore } from '../presence/memoryPresenceStore.js';
 import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
-import { createProjectionRunner } from '../../projections/runner.js';
-import { createLeasedProjectionRunner } from '../../projections/leasedRunner.js';
-import { createRedisLease } from '../../projections/lease.js';
+import { createProjectionRunner } from '../projector/runner.js';
+import { createLeasedProjectionRunner } from '../projector/leasedRunner.js';
+import { createRedisLease } from '../projector/lease.js';
 import { Redis } from 'ioredis';
 import { createRedisBroker } from '../broker/redisBroker.js';
 import { createRedisRateLimiter } from '../limits/redisRateLimiter.js';
 import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 import { announceNode } from './announce.js';
-import { startRetention } from '../retention/scavenger.js';
+import { startRetention } from '../retention/job.js';
+import { dropsStreamPrefixes } from '../retention/strategy.js';
 
 export interface Services {
   log: Logger;
@@ -34,7 +37,7 @@ export interface Services {
   sessions: Sessions;
   store: EventStore;
   broker: Broker;
-  chat: ChatService;
+  chat: ChatUseCases;
   subscriptions: Subscriptions;
   hub: RoomHub;
   /** Replays the log into the read models; then follows it live. */
@@ -74,7 +77,7 @@ export async function createServices(config: Config): Promise<Services> {
         store,
         readModels,
         // Sends made before a restart, inside the current window, still count against the limit.
-        // Live sends were counted when they were made (ChatService), so only replayed ones here.
+        // Live sends were counted when they were made (sendMessage), so only replayed ones here.
         onApplied: (events, replayed) => {
           if (!replayed) return;
           for (const event of events) if (event.type === 'MessagePosted') limiter.record(event.data.author.id, event.at);
@@ -82,21 +85,24 @@ export async function createServices(config: Config): Promise<Services> {
       });
   // A store that drops whole stream prefixes by count ($maxCount) needs a room snapshot kept inside
   // the window; a store that deletes message events only (SQLite) keeps the room's structure itself.
-  const dropsPrefixes = store.setStreamRetention !== undefined && store.trimStream === undefined;
-  const repository = new RoomRepository(store, { keepLast: dropsPrefixes ? config.RETENTION_MAX_COUNT : undefined });
-  const chat = new ChatService({
-    store,
-    repository,
+  const dropsPrefixes = dropsStreamPrefixes(store);
+  const keepLast = dropsPrefixes ? config.RETENTION_MAX_COUNT : undefined;
+  const repository = createRoomCommandHandler(store, { afterBatch: keepLast === undefined ? undefined : snapshotCarrier(keepLast) });
+  const chatPorts = {
+    commands: repository,
     readModels,
-    projections,
+    progress: projections,
+    store,
     broker,
     presence,
     limiter,
     sessions,
     metrics,
     log,
-    limits: { maxBodyChars: config.MAX_BODY_CHARS, maxNameChars: config.MAX_NAME_CHARS, rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS },
-  });
+    limits: { maxBodyChars: config.MAX_BODY_CHARS, maxNameChars: config.MAX_NAME_CHARS },
+  };
+  const access = createRoomAccess(chatPorts);
+  const chat = createUseCases(chatPorts, access);
   const hub = new RoomHub({
     store,
     broker,
@@ -107,10 +113,10 @@ export async function createServices(config: Config): Promise<Services> {
       log.debug({ roomId, count }, 'repaired events from the log');
     },
   });
-  const subscriptions = new Subscriptions({ hub, broker, presence, chat, metrics });
+  const subscriptions = new Subscriptions({ hub, broker, presence, access, metrics });
   const retention = startRetention({
     store,
-    chat,
+    trimmer: createRoomTrimmer(chatPorts),
     roomIds: () => readModels.roomIds(),
     log,
     policy: { maxAgeMs: config.RETENTION_MAX_AGE, maxCount: config.RETENTION_MAX_COUNT, intervalMs: config.RETENTION_INTERVAL_MS },

@@ -8,12 +8,13 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { RoomEvent } from '../domain/events.js';
+import { toGraphQLError } from '../../schema/errors.js';
 
 /**
  * Executes a roomEvents subscription's selection ONCE per event for every subscriber that sent
  * the same operation, and serializes the result once. graphql-ws as documented executes and
  * stringifies per subscriber, which is what makes naive GraphQL fan-out several times slower than
- * a bare WebSocket broadcast (STACK.md).
+ * a bare WebSocket broadcast (docs/architecture.md, "The fan-out fast path").
  *
  * Operations are grouped by (query text, operation name, the variables the selection uses). The
  * root field's own arguments (roomId, afterSeq) only choose WHICH events flow, not how each one
@@ -92,8 +93,14 @@ export class OperationGroup {
   }
 }
 
-/** Only errors we raised on purpose keep their message; anything else is a bug and stays hidden. */
+/**
+ * Only errors we raised on purpose keep their message: a ChatError in its public form
+ * (schema/errors.ts), or a GraphQLError of graphql-js itself; anything else is a bug and stays
+ * hidden. (This path renders without Yoga, so Yoga's masking does not run here.)
+ */
 function maskError(error: GraphQLError) {
+  const chat = toGraphQLError(error);
+  if (chat) return chat.toJSON();
   const json = error.toJSON();
   return error.originalError instanceof GraphQLError || !error.originalError
     ? json

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadBalancerConfig } from '../../balancer/config.js';
 import { buildBalancer } from '../../balancer/server.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../common/logger.js';
 import { startFakeBackend, type FakeBackend } from './fakeBackend.js';
 
 let backend: FakeBackend | null = null;

@@ -1,8 +1,10 @@
 /** The client library's pure parts, and the web chat's timeline reducer, without a server. */
+import { CombinedError } from '@urql/core';
 import { describe, expect, it } from 'vitest';
 import { pushIterator } from '../../client/src/asyncQueue.js';
 import { backoffDelay } from '../../client/src/backoff.js';
-import { closeCodeError } from '../../client/src/errors.js';
+import { CloseCodes, ErrorCodes } from '../../schema/codes.js';
+import { ChatClientError, closeCodeError, fromCombinedError, isFinal, type ChatErrorCode } from '../../client/src/errors.js';
 import { SeqTracker } from '../../client/src/seqTracker.js';
 import { roundRobin, toHttpUrl, toWebSocketUrl } from '../../client/src/urls.js';
 import type { Message, RoomEvent } from '../../client/src/index.js';
@@ -17,6 +19,17 @@ describe('SeqTracker', () => {
     expect(seq.check(2)).toBe('duplicate');
     expect(seq.check(6)).toBe('gap');
     expect(seq.lastSeq).toBe(4);
+  });
+
+  it('takes a jump over seqs that retention cut as expected, and any other jump as a gap', () => {
+    const seq = new SeqTracker(3);
+    seq.trimmed(8);
+    seq.trimmed(5); // an older cut changes nothing
+    expect(seq.trimmedBefore).toBe(8);
+    expect(seq.check(8)).toBe('trimmed'); // 4…7 are gone for good
+    expect(seq.check(9)).toBe('gap'); // 8 may still be in the log
+    seq.advance(8);
+    expect(seq.check(9)).toBe('deliver');
   });
 
   it('without a start, takes the first seq it is given or told', () => {
@@ -56,10 +69,41 @@ describe('URLs', () => {
     expect(choose({ attempt: 3, previous: 'c', previousFailed: true })).toBe('a');
   });
 
+});
+
+describe('the code table (schema/codes.ts) on the client', () => {
   it('classifies close codes: a refused token is final, a dead node is not', () => {
     expect(closeCodeError(4403, '')?.code).toBe('UNAUTHENTICATED');
     expect(closeCodeError(4400, 'bad')?.code).toBe('BAD_USER_INPUT');
     for (const code of [1006, 1012, 4008, 4499, 1000]) expect(closeCodeError(code, '')).toBeNull();
+  });
+
+  it("gives up after exactly the close codes the table says reconnecting cannot help, and keeps the code", () => {
+    for (const { code, reconnect } of Object.values(CloseCodes)) {
+      const error = closeCodeError(code, 'why');
+      expect({ code, final: error !== null }).toEqual({ code, final: !reconnect });
+      if (error) expect(error.closeCode).toBe(code);
+    }
+    expect(Object.values(CloseCodes).filter((c) => !c.reconnect).map((c) => c.code).sort()).toEqual([4400, 4403, 4406]);
+    // Codes outside the table (a normal close, a going-away server, a dead node) mean "reconnect".
+    for (const code of [1000, 1001, 1006, 1011, 4000]) expect(closeCodeError(code, '')).toBeNull();
+  });
+
+  it("stops retrying exactly the server codes the table says no retry can fix, and CLOSED", () => {
+    const final = (code: ChatErrorCode) => isFinal(new ChatClientError(code, ''));
+    for (const [code, { retry }] of Object.entries(ErrorCodes)) expect({ code, final: final(code as ChatErrorCode) }).toEqual({ code, final: !retry });
+    expect(final('RATE_LIMITED')).toBe(false);
+    expect(final('CLOSED')).toBe(true);
+    expect(final('NETWORK')).toBe(false);
+    expect(final('INTERNAL')).toBe(false);
+  });
+
+  it("passes the table's codes through from a GraphQL error, and turns unknown ones into INTERNAL", () => {
+    const graphQLError = (extensions: Record<string, unknown>) => fromCombinedError(new CombinedError({ graphQLErrors: [{ message: 'no', extensions }] }));
+    for (const code of Object.keys(ErrorCodes)) expect(graphQLError({ code }).code).toBe(code);
+    expect(graphQLError({ code: 'RATE_LIMITED', retryAfterMs: 250 }).retryAfterMs).toBe(250);
+    expect(graphQLError({ code: 'SOMETHING_NEW' }).code).toBe('INTERNAL');
+    expect(graphQLError({}).code).toBe('INTERNAL');
   });
 });
 
@@ -131,6 +175,19 @@ describe('the web chat timeline', () => {
       ['new', false],
       ['', true],
     ]);
+  });
+
+  it('drops the messages retention removed, keeps them out of later history pages, and stops offering older ones', () => {
+    const trimmed: RoomEvent = { __typename: 'HistoryTrimmed', seq: 12, roomId: 'r', at: 'x', beforeSeq: 6 };
+    const state = run(
+      { type: 'history', messages: [message(4), message(5), message(7)], older: false, pageSize: 3 },
+      { type: 'event', event: trimmed },
+      { type: 'history', messages: [message(2), message(3)], older: true, pageSize: 3 },
+    );
+    expect(state.messages.map((m) => m.seq)).toEqual([7]);
+    expect(state.trimmedBefore).toBe(6);
+    const emptied = run({ type: 'history', messages: [message(4), message(5)], older: false, pageSize: 2 }, { type: 'event', event: trimmed });
+    expect(emptied).toMatchObject({ messages: [], hasOlder: false, trimmedBefore: 6 });
   });
 
   it('a pending send goes when its message arrives (by ack or by event), and stays with an error when refused', () => {

@@ -1,24 +1,41 @@
 /**
  * The room feed's resume logic against a scripted, faulty server (an urql exchange): a repeated
- * seq is dropped, a skipped seq makes it subscribe again from the last seq it has, and a lost
- * connection makes it resume with afterSeq = the last seq delivered.
+ * seq is dropped, a skipped seq makes it ask the room for its retention cut and subscribe again
+ * from the last seq it has, and a lost connection makes it resume with afterSeq = the last seq
+ * delivered.
  */
 import { describe, expect, it } from 'vitest';
 import { Client, makeErrorResult, makeResult, type Exchange, type Operation } from '@urql/core';
-import { filter, make, mergeMap, pipe, takeUntil } from 'wonka';
+import { filter, fromValue, make, merge, mergeMap, pipe, takeUntil } from 'wonka';
 import type { Connection } from '../../client/src/connection.js';
 import { followRoom } from '../../client/src/roomFeed.js';
 import type { RoomEvent } from '../../client/src/index.js';
 
-const event = (seq: number): RoomEvent => ({ __typename: 'MemberJoined', seq, roomId: 'r', at: '2026-01-01T00:00:00Z', user: { id: 'u', name: 'u' } });
+const at = '2026-01-01T00:00:00Z';
+const event = (seq: number): RoomEvent => ({ __typename: 'MemberJoined', seq, roomId: 'r', at, user: { id: 'u', name: 'u' } });
+const trimmed = (seq: number, beforeSeq: number): RoomEvent => ({ __typename: 'HistoryTrimmed', seq, roomId: 'r', at, beforeSeq });
 
-type Step = number | 'drop';
+type Step = number | RoomEvent | 'drop';
 
-/** Each subscription attempt plays the next script: seqs to send, or 'drop' (the socket closes). */
-function scriptedConnection(scripts: Step[][]): { connection: Connection; afterSeqs: Array<number | undefined> } {
+/**
+ * Each subscription attempt plays the next script: seqs (or events) to send, or 'drop' (the
+ * socket closes). The room query answers with the room's current `oldestSeq` (its retention cut).
+ */
+function scriptedConnection(scripts: Step[][], room: { oldestSeq: number } = { oldestSeq: 1 }): { connection: Connection; afterSeqs: Array<number | undefined>; roomQueries: () => number } {
   const afterSeqs: Array<number | undefined> = [];
+  let roomQueries = 0;
+  const roomResult = (operation: Operation) => {
+    roomQueries++;
+    return makeResult(operation, { data: { room: { id: 'r', name: 'r', private: false, headSeq: 99, oldestSeq: room.oldestSeq, memberCount: 1, createdAt: at } } });
+  };
   const server: Exchange = () => (operations$) =>
-    pipe(
+    merge([
+      pipe(
+        operations$,
+        filter((operation) => operation.kind === 'query'),
+        mergeMap((operation: Operation) => fromValue(roomResult(operation))),
+      ),
+      pipe(
       operations$,
       filter((operation) => operation.kind === 'subscription'),
       mergeMap((operation: Operation) =>
@@ -35,7 +52,7 @@ function scriptedConnection(scripts: Step[][]): { connection: Connection; afterS
                   observer.next(makeErrorResult(operation, Object.assign(new Error('closed'), { code: 1006 })));
                   return observer.complete();
                 }
-                observer.next(makeResult(operation, { data: { roomEvents: event(step) } }));
+                observer.next(makeResult(operation, { data: { roomEvents: typeof step === 'number' ? event(step) : step } }));
               }
             })();
             return () => void (cancelled = true);
@@ -43,7 +60,8 @@ function scriptedConnection(scripts: Step[][]): { connection: Connection; afterS
           takeUntil(pipe(operations$, filter((op) => op.kind === 'teardown' && op.key === operation.key))),
         ),
       ),
-    );
+      ),
+    ]);
   const urql = new Client({ url: 'ws://test/graphql', exchanges: [server] });
   const connection = {
     urql,
@@ -53,7 +71,7 @@ function scriptedConnection(scripts: Step[][]): { connection: Connection; afterS
     hold: () => () => {},
     waitToRetry: () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
   } as unknown as Connection;
-  return { connection, afterSeqs };
+  return { connection, afterSeqs, roomQueries: () => roomQueries };
 }
 
 describe('followRoom', () => {
@@ -83,5 +101,22 @@ describe('followRoom', () => {
     feed.unsubscribe();
     expect(seen).toEqual([1, 5, 6]);
     expect(gaps).toEqual([{ from: 2, to: 5 }]);
+  });
+  it('takes a jump over seqs that retention cut as expected: no gap reported, and the HistoryTrimmed event tells why', async () => {
+    // Dropped at 2; meanwhile retention cut everything below 6 and recorded it at seq 9. The
+    // resume from 2 starts at the oldest kept seq; the room's oldestSeq explains the jump.
+    const kept = [6, 7, 8, trimmed(9, 6), 10];
+    const { connection, afterSeqs, roomQueries } = scriptedConnection([[1, 2, 'drop'], kept, kept], { oldestSeq: 6 });
+    const seen: RoomEvent[] = [];
+    const gaps: unknown[] = [];
+    const feed = followRoom(connection, 'r', { afterSeq: 0 }, { onEvent: (e) => seen.push(e), onError: () => {}, onGap: (gap) => gaps.push(gap) });
+    for (let i = 0; i < 200 && seen.length < 7; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    feed.unsubscribe();
+    expect(seen.map((e) => e.seq)).toEqual([1, 2, 6, 7, 8, 9, 10]);
+    expect(seen.find((e) => e.__typename === 'HistoryTrimmed')).toMatchObject({ beforeSeq: 6 });
+    expect(gaps).toEqual([]);
+    // The jump cost one look at the room and one more subscription from the same seq.
+    expect(afterSeqs).toEqual([0, 2, 2]);
+    expect(roomQueries()).toBe(1);
   });
 });

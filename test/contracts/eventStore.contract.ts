@@ -8,21 +8,32 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '../../src/eventStore/eventStore.js';
+import { deletesOldEvents, keepsStreamMetadata } from '../../src/eventStore/retentionCapabilities.js';
 
-export interface EventStoreFixture {
-  store: EventStore;
+export interface EventStoreFixture<S extends EventStore = EventStore> {
+  store: S;
   /** Opens the same backing storage again (after `store` is closed), for backends that persist. */
-  reopen?: () => Promise<EventStore>;
+  reopen?: () => Promise<S>;
   /** Removes what the factory created. The suite closes every store it was handed or reopened. */
   cleanup: () => Promise<void>;
 }
 
-/** The guarantees documented on the EventStore port, run against one adapter. */
+/** A retention capability an adapter may declare (src/eventStore/retentionCapabilities.ts). */
+export type RetentionCapability = 'deletesOldEvents' | 'keepsStreamMetadata';
+
+/**
+ * The guarantees documented on the EventStore port, run against one adapter. Its retention
+ * capabilities have suites of their own (deletesOldEvents.contract.ts, keepsStreamMetadata.contract.ts);
+ * this one only checks that the adapter declares exactly the ones it is said to have.
+ */
 export function eventStoreContract(
   name: string,
   create: () => Promise<EventStoreFixture>,
-  /** Whether the backend keeps its events when closed and opened again (the fixture gives `reopen`). */
-  options: { persistent: boolean; streamRetention?: boolean } = { persistent: false },
+  options: {
+    /** Whether the backend keeps its events when closed and opened again (the fixture gives `reopen`). */
+    persistent: boolean;
+    retention: readonly RetentionCapability[];
+  },
 ): void {
   describe(`EventStore contract: ${name}`, () => {
     let fixture: EventStoreFixture;
@@ -185,37 +196,10 @@ export function eventStoreContract(
       });
     });
 
-    it(`${options.streamRetention ? 'has' : 'has no'} retention by stream metadata`, () => {
-      expect(typeof store.setStreamRetention).toBe(options.streamRetention ? 'function' : 'undefined');
-    });
-
-    if (options.streamRetention) describe('retention by stream metadata', () => {
-      const revisions = (events: StoredEvent[]) => events.map((e) => e.revision);
-      const tenInRoomA = () => store.append('room-a', Array.from({ length: 10 }, () => event()), { expectedRevision: 0 });
-
-      it('by count: reads return only the newest maxCount, with their revisions, as more arrive', async () => {
-        await tenInRoomA();
-        await store.setStreamRetention!('room-a', { maxCount: 3 });
-        expect(revisions(await store.readStream('room-a'))).toEqual([8, 9, 10]);
-        expect(revisions(await store.readStream('room-a', { fromRevision: 2, limit: 2 }))).toEqual([8, 9]);
-        expect(revisions(await store.readStream('room-a', { direction: 'backwards' }))).toEqual([10, 9, 8]);
-        expect(await store.streamRevision('room-a')).toBe(10);
-        await store.append('room-a', [event(), event()], { expectedRevision: 10 });
-        expect(revisions(await store.readStream('room-a'))).toEqual([10, 11, 12]);
-      });
-
-      it('by truncateBefore: reads start there, it never moves back, and the count setting is kept', async () => {
-        await tenInRoomA();
-        await store.setStreamRetention!('room-a', { truncateBefore: 6 });
-        expect(revisions(await store.readStream('room-a'))).toEqual([6, 7, 8, 9, 10]);
-        await store.setStreamRetention!('room-a', { truncateBefore: 4 });
-        expect(revisions(await store.readStream('room-a'))).toEqual([6, 7, 8, 9, 10]);
-        await store.setStreamRetention!('room-a', { maxCount: 2 });
-        expect(revisions(await store.readStream('room-a'))).toEqual([9, 10]);
-        await store.setStreamRetention!('room-a', { truncateBefore: 7 });
-        expect(revisions(await store.readStream('room-a'))).toEqual([9, 10]);
-        expect(revisions(await store.readStream('room-b'))).toEqual([]);
-        await store.append('room-a', [event()], { expectedRevision: 10 });
+    it(`declares its retention capabilities: ${options.retention.join(', ') || 'none'}`, () => {
+      expect({ deletesOldEvents: deletesOldEvents(store), keepsStreamMetadata: keepsStreamMetadata(store) }).toEqual({
+        deletesOldEvents: options.retention.includes('deletesOldEvents'),
+        keepsStreamMetadata: options.retention.includes('keepsStreamMetadata'),
       });
     });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe } from 'vitest';
 import { createEsdbEventStore } from '../../src/eventStore/esdbEventStore.js';
 import { eventStoreContract } from './eventStore.contract.js';
+import { keepsStreamMetadataContract } from './keepsStreamMetadata.contract.js';
 import { namespacedStore } from './namespacedStore.js';
 
 /*
@@ -20,9 +21,11 @@ if (!url) {
 
 describe.skipIf(!url)('EventStoreDB (skipped unless EVENTSTORE_URL is set)', () => {
   // Each run uses its own stream prefix so runs against one server do not see each other.
-  eventStoreContract('esdb', async () => {
+  const shared = async () => {
     const run = `t${randomUUID().slice(0, 8)}`;
     const store = namespacedStore(createEsdbEventStore({ connectionString: url! }), run);
     return { store, cleanup: async () => {} };
-  }, { persistent: false, streamRetention: true });
+  };
+  eventStoreContract('esdb', shared, { persistent: false, retention: ['keepsStreamMetadata'] });
+  keepsStreamMetadataContract('esdb', shared);
 });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WrongExpectedRevisionError, type EventStore, type StoredEvent } from '../../src/eventStore/eventStore.js';
 import { createSqliteEventStore } from '../../src/eventStore/sqliteEventStore.js';
+import { deletesOldEventsContract } from './deletesOldEvents.contract.js';
 import { eventStoreContract, until } from './eventStore.contract.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,7 +16,7 @@ const appenderScript = fileURLToPath(new URL('../support/sqliteAppender.ts', imp
 // Short poll so cross-instance tests do not wait long; the same-instance path wakes at once anyway.
 const pollIntervalMs = 20;
 
-eventStoreContract('sqlite', async () => {
+const sqliteFile = async () => {
   const dir = await mkdtemp(join(tmpdir(), 'roomlog-es-'));
   const file = join(dir, 'events.db');
   return {
@@ -23,7 +24,9 @@ eventStoreContract('sqlite', async () => {
     reopen: async () => createSqliteEventStore({ file, pollIntervalMs }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-}, { persistent: true });
+};
+eventStoreContract('sqlite', sqliteFile, { persistent: true, retention: ['deletesOldEvents'] });
+deletesOldEventsContract('sqlite', sqliteFile);
 
 describe('SQLite event store shared between processes', () => {
   let dir: string;
@@ -165,34 +168,3 @@ function startAppender(file: string, stream: string, count: number, idPrefix: st
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
-
-describe('SQLite retention (trimStream, retentionScan)', () => {
-  it('removes only the given types below the revision, never a stream’s last event nor the store’s newest', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'roomlog-trim-'));
-    const store = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
-    try {
-      const types = ['Keep', 'Msg', 'Msg', 'Msg', 'Keep', 'Msg'];
-      await store.append('room-a', types.map((type, i) => ({ id: `a${i}`, type, data: { i } })), { expectedRevision: 0 });
-      await store.append('room-b', [{ id: 'b0', type: 'Msg', data: {} }], { expectedRevision: 0 });
-      const scan = await store.retentionScan!({ prefix: 'room-', since: 0 });
-      expect(scan.sort((x, y) => x.stream.localeCompare(y.stream))).toEqual([
-        { stream: 'room-a', head: 6, firstSince: 1 },
-        { stream: 'room-b', head: 1, firstSince: 1 },
-      ]);
-      expect(await store.trimStream!('room-a', { beforeRevision: 10, types: ['Msg'] })).toBe(3);
-      expect((await store.readStream('room-a')).map((e) => [e.revision, e.type])).toEqual([
-        [1, 'Keep'],
-        [5, 'Keep'],
-        [6, 'Msg'],
-      ]);
-      expect(await store.streamRevision('room-a')).toBe(6);
-      // room-b's only event is both its last and the store's newest: it stays.
-      expect(await store.trimStream!('room-b', { beforeRevision: 10, types: ['Msg'] })).toBe(0);
-      const next = await store.append('room-a', [{ id: 'a6', type: 'Msg', data: {} }], { expectedRevision: 6 });
-      expect(next.revision).toBe(7);
-    } finally {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-});

@@ -1,5 +1,15 @@
 import { deterministicUuid } from '../../src/domain/ids.js';
-import type { EventStore, StoredEvent, StreamRetention } from '../../src/eventStore/eventStore.js';
+import type { EventStore, StoredEvent } from '../../src/eventStore/eventStore.js';
+import {
+  deletesOldEvents,
+  keepsStreamMetadata,
+  type DeletesOldEvents,
+  type KeepsStreamMetadata,
+  type StreamRetention,
+} from '../../src/eventStore/retentionCapabilities.js';
+
+/** The retention capabilities of `S`, which the wrapper passes on (mapped like everything else). */
+type RetentionOf<S> = (S extends DeletesOldEvents ? DeletesOldEvents : unknown) & (S extends KeepsStreamMetadata ? KeepsStreamMetadata : unknown);
 
 /**
  * Runs the contract against a SHARED server (EventStoreDB) without seeing other runs: stream
@@ -7,7 +17,7 @@ import type { EventStore, StoredEvent, StreamRetention } from '../../src/eventSt
  * and reads see only this run's streams, mapped back. Checked against the memory store too
  * (eventStore.namespaced.int.test.ts), so the wrapper itself is known to be faithful.
  */
-export function namespacedStore(inner: EventStore, run: string): EventStore {
+export function namespacedStore<S extends EventStore>(inner: S, run: string): EventStore & RetentionOf<S> {
   const ids = new Map<string, string>();
   const toInner = (stream: string) => stream.replace(/^room-/, `room-${run}`);
   const mine = (stream: string) => stream.startsWith(`room-${run}`);
@@ -18,7 +28,7 @@ export function namespacedStore(inner: EventStore, run: string): EventStore {
     return uuid;
   };
   const out = (event: StoredEvent): StoredEvent => ({ ...event, id: idOut(event.id), stream: event.stream.replace(`room-${run}`, 'room-') });
-  return {
+  const port: EventStore = {
     async append(stream, events, options) {
       const result = await inner.append(toInner(stream), events.map((e) => ({ ...e, id: idIn(e.id) })), options).catch((error: unknown) => {
         if (error && typeof error === 'object') {
@@ -41,10 +51,20 @@ export function namespacedStore(inner: EventStore, run: string): EventStore {
     subscribeToAll({ afterPosition, onEvent, onError }) {
       return inner.subscribeToAll({ afterPosition, onError, onEvent: (e) => (mine(e.stream) ? onEvent(out(e)) : undefined) });
     },
-    ...(inner.setStreamRetention
-      ? { setStreamRetention: (stream: string, retention: StreamRetention) => inner.setStreamRetention!(toInner(stream), retention) }
-      : {}),
     ping: () => inner.ping(),
     close: () => inner.close(),
   };
+  const deleting: Partial<DeletesOldEvents> = deletesOldEvents(inner)
+    ? {
+        trimStream: (stream, options) => inner.trimStream(toInner(stream), options),
+        async retentionScan({ prefix, since }) {
+          const entries = await inner.retentionScan({ prefix: toInner(prefix), since });
+          return entries.filter((e) => mine(e.stream)).map((e) => ({ ...e, stream: e.stream.replace(`room-${run}`, 'room-') }));
+        },
+      }
+    : {};
+  const metadata: Partial<KeepsStreamMetadata> = keepsStreamMetadata(inner)
+    ? { setStreamRetention: (stream: string, retention: StreamRetention) => inner.setStreamRetention(toInner(stream), retention) }
+    : {};
+  return { ...port, ...deleting, ...metadata } as EventStore & RetentionOf<S>;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisLease } from '../../projections/lease.js';
-import { FencedOutError, createRedisReadModelStore } from '../../src/readModels/redisReadModelStore.js';
+import { createRedisLease } from '../../src/projector/lease.js';
+import { FencedOutError } from '../../src/readModels/readModelStore.js';
+import { createRedisReadModelStore } from '../../src/readModels/redisReadModelStore.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redisServer.js';
 import { created, joined, alice, stored } from '../unit/fixtures.js';
 import { readModelStoreContract } from './readModelStore.contract.js';

@@ -23,20 +23,21 @@ import {
   type MessageInfo,
   type UserSession,
 } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 let owner: UserSession;
 let stranger: UserSession;
 
 beforeAll(async () => {
-  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+  node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
   owner = await createUser(node.url, 'owner');
   stranger = await createUser(node.url, 'stranger');
 });
 
 // Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
 });

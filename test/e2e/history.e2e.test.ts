@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGE_FIELDS, createRoom, createUser, gql, joinRoom, sendMessage, type MessageInfo, type UserSession } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 let alice: UserSession;
 let roomId: string;
 let sent: MessageInfo[];
@@ -21,7 +22,7 @@ const page = async (vars: { before?: number; after?: number; limit?: number }) =
 const seqs = (messages: MessageInfo[]) => messages.map((m) => m.seq);
 
 beforeAll(async () => {
-  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+  node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
   alice = await createUser(node.url, 'alice');
   roomId = (await createRoom(node.url, alice.token, 'history')).id;
   sent = [];
@@ -33,7 +34,7 @@ beforeAll(async () => {
 });
 
 // Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
 });

@@ -4,13 +4,15 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertNoStackTrace, createRoom, createUser, sendMessage } from '../support/gql.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
 import { killAllNodes, runNodeToExit, startNode } from '../support/nodeProcess.js';
 
 afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 
 describe('operational endpoints', () => {
   it('/healthz and /readyz answer 200, /metrics is Prometheus text with chat_events_appended_total', async () => {
-    const node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+    const node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
     try {
       const health = await fetch(`${node.url}/healthz`);
       expect(health.status).toBe(200);
@@ -41,6 +43,7 @@ describe('operational endpoints', () => {
     }
   });
 
+  // Real processes from here on: a signal, the log lines it prints, and its exit status are under test.
   it('on SIGTERM it stops being ready, drains and exits 0', async () => {
     const node = await startNode({ env: { SHUTDOWN_GRACE_MS: '1500' } });
     const probes: Array<number | string> = [];
@@ -53,6 +56,7 @@ describe('operational endpoints', () => {
       } catch (error) {
         probes.push((error as Error).name);
       }
+      // Under test: readiness sampled across the grace period, not a wait for something.
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(probes).not.toContain(200);

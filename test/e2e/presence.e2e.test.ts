@@ -19,7 +19,8 @@ import {
   type Collected,
   type UserSession,
 } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 
 interface Presence {
   roomId: string;
@@ -32,16 +33,16 @@ interface Presence {
 const FEW_SECONDS = 5_000;
 const PRESENCE = 'subscription($roomId: ID!) { presence(roomId: $roomId) { roomId count online { id name } typing { id name } } }';
 
-let node: NodeHandle;
+let node: ServerHandle;
 let alice: UserSession;
 
 beforeAll(async () => {
-  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+  node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
   alice = await createUser(node.url, 'alice');
 });
 
 // Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
 });
@@ -111,6 +112,8 @@ describe('presence', () => {
       await watcher.presence.waitFor((items) => isOnline(items, carol), FEW_SECONDS, 'carol online');
 
       await tabOne.dispose();
+      // Under test: she must stay online through this window, in which closing her only
+      // connection would already have started taking her offline.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(isOnline(watcher.presence.items, carol), 'carol still has a connection').toBe(true);
 

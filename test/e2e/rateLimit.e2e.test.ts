@@ -18,9 +18,12 @@ import {
   wsExecute,
   type MessageInfo,
 } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import { killAllNodes, startNode, type ServerHandle } from '../support/nodeProcess.js';
+import { liveSubscriptions, waitForSubscriptions } from '../support/signals.js';
 
 afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 
 interface Notice {
   kind: string;
@@ -44,11 +47,11 @@ async function sendUntilLimited(url: string, token: string, roomId: string, max 
 }
 
 describe('the send rate limit (burst of N, then one per window/N)', () => {
-  let node: NodeHandle;
+  let node: ServerHandle;
   let roomId: string;
 
   beforeAll(async () => {
-    node = await startNode({ env: { RATE_LIMIT_MESSAGES: String(N), RATE_LIMIT_WINDOW_MS: String(WINDOW_MS) } });
+    node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: String(N), RATE_LIMIT_WINDOW_MS: String(WINDOW_MS) } });
     const owner = await createUser(node.url, 'owner');
     roomId = (await createRoom(node.url, owner.token, 'limits')).id;
   });
@@ -75,8 +78,9 @@ describe('the send rate limit (burst of N, then one per window/N)', () => {
     const bob = await member('bob');
     const client = wsClient(node.wsUrl, alice.token);
     try {
+      const before = await liveSubscriptions(node.url);
       const notices = collect<Notice>(client, { query: 'subscription { notices { kind message until } }' }, 'notices');
-      await sleep(500); // the notices subscription is live before the first refused send
+      await waitForSubscriptions(node.url, before + 1); // the notices subscription is live before the first refused send
 
       const { accepted, refused } = await sendUntilLimited(node.url, alice.token, roomId);
       expect(accepted.length).toBeGreaterThanOrEqual(1);
@@ -113,6 +117,7 @@ describe('the send rate limit (burst of N, then one per window/N)', () => {
   it(`after retryAfterMs one more send goes through, and the next waits at most window/N = ${INTERVAL_MS} ms`, async () => {
     const alice = await member('alice-3');
     const { refused } = await sendUntilLimited(node.url, alice.token, roomId);
+    // Under test: the time the server asked for passing (plus a margin) lets one more send through.
     await sleep(refused.errors![0]!.extensions!.retryAfterMs! + 100);
     const after = await trySend(node.url, alice.token, roomId, 'after waiting');
     expect(after.errors, after.text).toBeUndefined();
@@ -122,6 +127,7 @@ describe('the send rate limit (burst of N, then one per window/N)', () => {
   });
 });
 
+// A real process: what is under test is a node killed with SIGKILL, mid-window.
 describe('the rate limit across restarts', () => {
   it('holds after the node is killed (kill -9) and restarted on the same data: at most N sends per window in all', async () => {
     const env = { EVENT_STORE: 'sqlite', RATE_LIMIT_MESSAGES: String(N), RATE_LIMIT_WINDOW_MS: '120000' };

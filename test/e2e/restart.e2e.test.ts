@@ -80,6 +80,7 @@ describe('restart durability (SQLite, kill -9)', () => {
       expect(resent).toMatchObject({ id: sent[0]!.id, seq: sent[0]!.seq });
 
       await events.waitFor((items) => items.at(-1)?.seq === head + 1, 10_000, 'the new event, live');
+      // Under test: nothing more (no duplicate of a replayed event) arrives within this window.
       await sleep(300);
       expect(events.items.map((e) => e.seq)).toEqual(range(afterSeq + 1, head + 1));
       expect(events.items.slice(0, head - afterSeq).map(full)).toEqual(logBefore.slice(afterSeq).map(full));

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAllNodes, startNode } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
 import { collectRoomEvents, createRoom, createUser, errorCodes, eventually, gql, http, joinRoom, readLog, sendMessage, wsClient } from '../support/gql.js';
 
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 
 /*
  * Retention on a store that drops a stream's whole prefix, as EventStoreDB does with $maxCount and
@@ -16,7 +16,7 @@ type RoomView = { name: string; headSeq: number; oldestSeq: number; memberCount:
 
 describe('retention on a prefix-cutting store (EVENT_STORE=memory, as EventStoreDB)', () => {
   it('by count: the log keeps only the newest RETENTION_MAX_COUNT events, and the room, its members and its password live on', async () => {
-    const node = await startNode({ env: { EVENT_STORE: 'memory', RATE_LIMIT_MESSAGES: '0', RETENTION_MAX_COUNT: '10', RETENTION_INTERVAL_MS: '300' } });
+    const node = await startInProcessNode({ env: { EVENT_STORE: 'memory', RATE_LIMIT_MESSAGES: '0', RETENTION_MAX_COUNT: '10', RETENTION_INTERVAL_MS: '300' } });
     const ada = await createUser(node.url, 'ada');
     const bob = await createUser(node.url, 'bob');
     const room = await createRoom(node.url, ada.token, 'private and short', 'secret');
@@ -71,7 +71,7 @@ describe('retention on a prefix-cutting store (EVENT_STORE=memory, as EventStore
   });
 
   it('by age: the job moves the stream start past old messages, with a snapshot, and the room goes on', async () => {
-    const node = await startNode({ env: { EVENT_STORE: 'memory', RATE_LIMIT_MESSAGES: '0', RETENTION_MAX_AGE: '2s', RETENTION_INTERVAL_MS: '300' } });
+    const node = await startInProcessNode({ env: { EVENT_STORE: 'memory', RATE_LIMIT_MESSAGES: '0', RETENTION_MAX_AGE: '2s', RETENTION_INTERVAL_MS: '300' } });
     const ada = await createUser(node.url, 'ada');
     const room = await createRoom(node.url, ada.token, 'forgetful');
     for (let i = 0; i < 5; i++) await sendMessage(node.url, ada.token, room.id, `old ${i}`);
@@ -82,7 +82,8 @@ describe('retention on a prefix-cutting store (EVENT_STORE=memory, as EventStore
     expect(trimmed.memberCount).toBe(1);
     const log = await readLog(node.url, ada.token, room.id, 0);
     expect(log.map((e) => e.__typename)).toEqual(['HistoryTrimmed']);
-    // A quiet room is left alone: its snapshot is not cut and re-made on every run.
+    // A quiet room is left alone: its snapshot is not cut and re-made on every run. Under test:
+    // longer than RETENTION_MAX_AGE, so a job that re-cut the snapshot would have done it by now.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await readLog(node.url, ada.token, room.id, 0)).toEqual(log);
     const after = await sendMessage(node.url, ada.token, room.id, 'new');

@@ -19,21 +19,22 @@ import {
   type RoomEventInfo,
   type UserSession,
 } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 let alice: UserSession;
 let roomId: string;
 
 beforeAll(async () => {
-  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+  node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
   alice = await createUser(node.url, 'alice');
   roomId = (await createRoom(node.url, alice.token, 'transports')).id;
   for (let i = 0; i < 5; i++) await sendMessage(node.url, alice.token, roomId, `history ${i}`);
 });
 
 // Hooks run in reverse order: the graceful stop (and its exit code check) first, then the sweep.
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(async () => {
   expect(await node?.stop()).toBe(0);
 });

@@ -5,6 +5,7 @@ import { createMemoryBroker } from '../../src/broker/memoryBroker.js';
 import { roomStream, type RoomEvent } from '../../src/domain/events.js';
 import { toRoomEvent } from '../../src/domain/fromStored.js';
 import type { EventStore } from '../../src/eventStore/eventStore.js';
+import type { KeepsStreamMetadata } from '../../src/eventStore/retentionCapabilities.js';
 import { createMemoryEventStore } from '../../src/eventStore/memoryEventStore.js';
 import { RoomHub, type RoomSubscriber } from '../../src/fanout/roomHub.js';
 
@@ -63,13 +64,13 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe('RoomHub', () => {
   let hub: RoomHub | null = null;
-  let store: EventStore;
+  let store: EventStore & KeepsStreamMetadata; // a prefix-cutting store, as EventStoreDB
   afterEach(async () => {
     await hub?.close();
     hub = null;
   });
 
-  /** Appends one event to room r and publishes it, as the chat service does. */
+  /** Appends one event to room r and publishes it, as src/chat/runCommand.ts does. */
   async function send(broker: Broker, n: number) {
     for (let i = 0; i < n; i++) {
       const result = await store.append(roomStream('r'), [{ id: crypto.randomUUID(), type: 'MessageEdited', data: { roomId: 'r', messageId: 'm', body: `${i}` } }], { expectedRevision: 'any' });
@@ -110,7 +111,7 @@ describe('RoomHub', () => {
     await send(broker, 10);
     await until(() => subscriber.seqs.length >= 10);
     await send(broker, 19); // 11..29, all publishes lost
-    await store.setStreamRetention!(roomStream('r'), { maxCount: 5 });
+    await store.setStreamRetention(roomStream('r'), { maxCount: 5 });
     await send(broker, 1); // 30, published: shows the gap; the log now keeps 26..30
     await until(() => subscriber.seqs.at(-1) === 30);
     expect(subscriber.seqs).toEqual([...range(1, 10), ...range(26, 30)]);
@@ -136,6 +137,7 @@ describe('RoomHub', () => {
     const sending = send(broker, 300);
     const late: Array<{ after: number; recorder: Recorder }> = [];
     for (const after of [0, 17, 49, 120]) {
+      // Part of the scenario: each attach lands at a different point of the sends in flight.
       await new Promise((r) => setTimeout(r, 1));
       const recorder = new Recorder();
       late.push({ after, recorder });

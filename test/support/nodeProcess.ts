@@ -12,13 +12,22 @@ import { join } from 'node:path';
 
 export { repoRoot };
 
-export interface NodeHandle {
+/**
+ * What a test needs of a running node whichever way it runs: a child process (here) or a node in
+ * the test's own process (inProcessNode.ts). Tests that use only this switch by changing the start.
+ */
+export interface ServerHandle {
   /** `http://127.0.0.1:<port>` (no path). */
   url: string;
   /** `ws://127.0.0.1:<port>/graphql`. */
   wsUrl: string;
   port: number;
   dataDir: string;
+  /** Graceful stop (drain, close sockets with 1012, release everything); resolves with the exit code (0: clean). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export interface NodeHandle extends ServerHandle {
   process: ChildProcess;
   /** Everything the process printed, stdout and stderr, one entry per line. */
   logs: string[];

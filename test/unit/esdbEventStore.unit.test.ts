@@ -161,9 +161,9 @@ describe('EventStoreDB retention through stream metadata', () => {
         },
       }),
     });
-    await store.setStreamRetention!('room-a', { truncateBefore: 8 });
+    await store.setStreamRetention('room-a', { truncateBefore: 8 });
     expect(writes).toEqual([{ stream: 'room-a', metadata: { maxCount: 100, truncateBefore: 7 }, expectedRevision: 0n }]);
-    await store.setStreamRetention!('room-a', { truncateBefore: 8, maxCount: 100 });
+    await store.setStreamRetention('room-a', { truncateBefore: 8, maxCount: 100 });
     expect(writes).toHaveLength(1);
   });
 });

@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import type { RoomEvent, RoomEventBody, UserRef } from '../../src/domain/events.js';
-import { ChatError, type ChatErrorCode } from '../../src/errors.js';
+import { ChatError } from '../../src/domain/errors.js';
+import type { ErrorCode } from '../../schema/codes.js';
+import { toGraphQLError } from '../../schema/errors.js';
 
 /** Hand-built log records for the pure projection and read-model tests (no store involved). */
 export const alice: UserRef = { id: 'u-alice', name: 'Alice' };
@@ -30,8 +32,11 @@ export const deleted = (roomId: string, messageId: string): RoomEventBody => ({
   data: { roomId, messageId },
 });
 
-/** Runs `when`, expecting a ChatError with `code` (also as extensions.code) and, if given, a matching message. */
-export function expectChatError(when: () => unknown, code: ChatErrorCode, message?: RegExp): ChatError {
+/**
+ * Runs `when`, expecting a ChatError that reaches the wire with `code` as its `extensions.code`
+ * (through schema/errors.ts, the one mapping) and, if given, a matching message.
+ */
+export function expectChatError(when: () => unknown, code: ErrorCode, message?: RegExp): ChatError {
   let thrown: unknown;
   try {
     when();
@@ -39,8 +44,7 @@ export function expectChatError(when: () => unknown, code: ChatErrorCode, messag
     thrown = error;
   }
   expect(thrown).toBeInstanceOf(ChatError);
-  expect((thrown as ChatError).code).toBe(code);
-  expect((thrown as ChatError).extensions.code).toBe(code);
+  expect(toGraphQLError(thrown)?.extensions.code).toBe(code);
   if (message) expect((thrown as ChatError).message).toMatch(message);
   return thrown as ChatError;
 }

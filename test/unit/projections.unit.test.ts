@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { historyKey, projectMessage } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
-import { applyPresence, emptyPresence, presenceView, type RoomPresence } from '../../projections/presence.js';
+import { applyPresence, emptyPresence, presenceView, type RoomPresence } from '../../src/presence/presenceView.js';
 import type { RoomEvent } from '../../src/domain/events.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 import { alice, bob, created, deleted, edited, joined, left, posted, stored } from './fixtures.js';

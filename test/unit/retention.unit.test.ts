@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, evolve, initialRoomState } from '../../src/domain/room.js';
-import { firstRevisionSince, parseDuration, trimPoint } from '../../src/retention/scavenger.js';
+import { parseDuration, trimPoint } from '../../src/retention/policy.js';
+import { firstRevisionSince } from '../../src/retention/streamMetadata.js';
 import { createMemoryEventStore } from '../../src/eventStore/memoryEventStore.js';
 import { projectRoom } from '../../projections/rooms.js';
 import { createMemoryReadModelStore } from '../../src/readModels/memoryReadModelStore.js';
@@ -62,7 +63,7 @@ describe('retention policy', () => {
     expect(await firstRevisionSince(store, 'room-a', 255, 1, 40)).toBe(26);
     expect(await firstRevisionSince(store, 'room-a', 260, 1, 40)).toBe(26);
     expect(await firstRevisionSince(store, 'room-a', 401, 1, 40)).toBeNull();
-    await store.setStreamRetention!('room-a', { truncateBefore: 30 });
+    await store.setStreamRetention('room-a', { truncateBefore: 30 });
     // Everything below 30 is gone: the cut is wherever the kept events turn new enough.
     expect(await firstRevisionSince(store, 'room-a', 255, 30, 40)).toBe(30);
     expect(await firstRevisionSince(store, 'room-a', 345, 30, 40)).toBe(35);

@@ -19,6 +19,8 @@ export interface Timeline {
   /** Whether older messages than the first one may exist (scroll-back). */
   hasOlder: boolean;
   loaded: boolean;
+  /** Retention removed the messages below this seq while the room was open (0: it did not). */
+  trimmedBefore: number;
 }
 
 export type TimelineAction =
@@ -30,13 +32,14 @@ export type TimelineAction =
   | { type: 'discard'; clientMessageId: string }
   | { type: 'changed'; message: Message };
 
-export const emptyTimeline: Timeline = { messages: [], pending: [], hasOlder: false, loaded: false };
+export const emptyTimeline: Timeline = { messages: [], pending: [], hasOlder: false, loaded: false, trimmedBefore: 0 };
 
 export function timelineReducer(state: Timeline, action: TimelineAction): Timeline {
   switch (action.type) {
     case 'history': {
       // History can overlap what live events already brought: the live copy wins (it is newer).
-      const merged = mergeMessages(action.messages, state.messages);
+      // A page read before a cut that has since arrived must not bring the removed messages back.
+      const merged = mergeMessages(action.messages.filter((m) => m.seq >= state.trimmedBefore), state.messages);
       const hasOlder = action.older || !state.loaded ? action.messages.length >= action.pageSize : state.hasOlder;
       return { ...state, messages: merged, hasOlder, loaded: true };
     }
@@ -63,7 +66,16 @@ function applyEvent(state: Timeline, event: RoomEvent): Timeline {
       return { ...state, messages: state.messages.map((m) => (m.id === event.messageId ? { ...m, body: event.body, editedAt: event.at } : m)) };
     case 'MessageDeleted':
       return { ...state, messages: state.messages.map((m) => (m.id === event.messageId ? { ...m, body: '', deleted: true } : m)) };
-    default:
+    case 'HistoryTrimmed': {
+      // The page shows what the room keeps, as a reload would: the removed messages go, and with
+      // none left there is nothing older to load.
+      const messages = state.messages.filter((m) => m.seq >= event.beforeSeq);
+      const trimmedBefore = Math.max(state.trimmedBefore, event.beforeSeq);
+      return { ...state, messages, trimmedBefore, hasOlder: state.hasOlder && messages.length > 0 };
+    }
+    case 'RoomCreated':
+    case 'MemberJoined':
+    case 'MemberLeft':
       return state;
   }
 }

@@ -43,7 +43,12 @@ export function MessageList({ timeline, me }: { timeline: TimelineView; me: User
           {timeline.loadingOlder ? 'Loading…' : 'Load earlier messages'}
         </button>
       )}
-      {timeline.loaded && timeline.messages.length === 0 && timeline.pending.length === 0 && <p className="muted center">No messages yet. Say hello!</p>}
+      {timeline.trimmedBefore > 0 && !timeline.hasOlder && (
+        <p className="muted center" data-testid="trimmed">
+          Earlier messages were removed by the server's retention policy.
+        </p>
+      )}
+      {timeline.loaded && timeline.trimmedBefore === 0 && timeline.messages.length === 0 && timeline.pending.length === 0 && <p className="muted center">No messages yet. Say hello!</p>}
       <ol className="message-items">
         {timeline.messages.map((message) => (
           <MessageItem key={message.id} message={message} mine={message.author.id === me.id} onEdit={timeline.edit} onDelete={timeline.remove} />

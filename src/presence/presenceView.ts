@@ -1,8 +1,9 @@
-import type { UserRef } from '../src/domain/events.js';
+import type { UserRef } from '../domain/events.js';
 
 /**
  * Presence of one room, from ephemeral signals (not the durable log: who is looking at a room right
- * now is not history). Pure functions; the presence stores keep one of these per room.
+ * now is not history), so it lives beside the presence store port rather than with the log's folds
+ * in projections/. Pure functions; the presence stores keep one of these per room.
  */
 export interface RoomPresence {
   /** Per online user, the ids of their connections that follow the room. */

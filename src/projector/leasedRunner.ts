@@ -1,11 +1,10 @@
-import type { Broker } from '../src/broker/broker.js';
-import type { EventStore } from '../src/eventStore/eventStore.js';
-import type { RoomEvent } from '../src/domain/events.js';
-import { toRoomEvent } from '../src/domain/fromStored.js';
-import type { ReadModelStore } from '../src/readModels/readModelStore.js';
-import { FencedOutError } from '../src/readModels/redisReadModelStore.js';
+import type { Broker } from '../broker/broker.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import { FencedOutError, type ReadModelStore } from '../readModels/readModelStore.js';
+import { applyNextPage } from './applyPage.js';
 import type { Lease } from './lease.js';
 import type { CatchUpReport, ProjectionRunner } from './runner.js';
+import { createPositionWaiter } from './waitForPosition.js';
 
 export interface LeasedRunnerOptions {
   store: EventStore;
@@ -34,24 +33,12 @@ export const CHECKPOINT_CHANNEL = 'projections.checkpoint';
 export function createLeasedProjectionRunner(options: LeasedRunnerOptions): ProjectionRunner {
   const { store, readModels, lease, broker, leaseIntervalMs = 1_000, idleMs = 10, pageSize = 1_000 } = options;
   const onError = options.onError ?? (() => {});
-  let known = 0;
+  const progress = createPositionWaiter('read models');
   let leading = false;
   let stopped = false;
   let loop: Promise<void> | null = null;
   let unsubscribe: (() => Promise<void>) | null = null;
   let poll: NodeJS.Timeout | null = null;
-  const waiters = new Set<{ position: number; resolve: () => void }>();
-
-  function advance(position: number): void {
-    if (position <= known) return;
-    known = position;
-    for (const waiter of waiters) {
-      if (waiter.position <= known) {
-        waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
-  }
 
   async function lead(): Promise<void> {
     let checkpoint = await readModels.checkpoint();
@@ -62,7 +49,7 @@ export function createLeasedProjectionRunner(options: LeasedRunnerOptions): Proj
       onError(new Error(`read models at position ${checkpoint} but the log ends at ${head}: rebuilding them from the log`));
       await readModels.clear();
       checkpoint = 0;
-      known = 0;
+      progress.rewind(0);
     }
     let renewAt = Date.now() + leaseIntervalMs;
     while (!stopped) {
@@ -70,15 +57,13 @@ export function createLeasedProjectionRunner(options: LeasedRunnerOptions): Proj
         if (!(await lease.acquireOrRenew())) return;
         renewAt = Date.now() + leaseIntervalMs;
       }
-      const page = await store.readAll({ afterPosition: checkpoint, limit: pageSize });
-      const events = page.map(toRoomEvent).filter((e): e is RoomEvent => e !== null);
-      if (page.length > 0) {
-        if (events.length > 0) await readModels.apply(events);
-        checkpoint = page.at(-1)!.position;
-        advance(checkpoint);
+      const page = await applyNextPage(store, readModels, checkpoint, pageSize);
+      if (page.read > 0) {
+        checkpoint = page.position;
+        progress.advance(checkpoint);
         void broker.publish(CHECKPOINT_CHANNEL, checkpoint).catch(() => {});
       }
-      if (page.length < pageSize) await sleep(idleMs);
+      if (page.read < pageSize) await sleep(idleMs);
     }
   }
 
@@ -104,27 +89,17 @@ export function createLeasedProjectionRunner(options: LeasedRunnerOptions): Proj
 
   return {
     async start(): Promise<CatchUpReport> {
-      unsubscribe = await broker.subscribe(CHECKPOINT_CHANNEL, (position) => advance(Number(position)));
-      advance(await readModels.checkpoint());
+      unsubscribe = await broker.subscribe(CHECKPOINT_CHANNEL, (position) => progress.advance(Number(position)));
+      progress.advance(await readModels.checkpoint());
       poll = setInterval(() => {
-        if (waiters.size > 0) readModels.checkpoint().then(advance, onError);
+        if (progress.waiting() > 0) readModels.checkpoint().then(progress.advance, onError);
       }, 100);
       poll.unref();
       loop = run();
-      return { events: 0, ms: 0, position: known };
+      return { events: 0, ms: 0, position: progress.current() };
     },
-    waitFor(position, timeoutMs = 5_000) {
-      if (position <= known) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`read models did not reach position ${position} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(waiter);
-      });
-    },
-    position: () => known,
+    waitFor: progress.waitFor,
+    position: progress.current,
     async close() {
       stopped = true;
       if (poll) clearInterval(poll);

@@ -1,0 +1,18 @@
+/**
+ * The room commands retention runs, and all it knows of the chat: it records each decision in
+ * the room's own log through these before the store drops anything (src/chat/useCases.ts
+ * provides them).
+ */
+export interface RoomTrimmer {
+  /**
+   * Appends the room's HistoryTrimmed for messages below `beforeSeq`; resolves with where its
+   * messages now start. `carrySnapshot`: the store will drop everything before `beforeSeq`, not
+   * only messages, so the event carries the room (and is appended even when no more messages go).
+   */
+  trimHistory(roomId: string, beforeSeq: number, options?: { carrySnapshot?: boolean }): Promise<number>;
+  /**
+   * Before a store starts keeping only a room's newest `keepLast` events: makes sure a snapshot
+   * of the room is among them.
+   */
+  carryRoomForward(roomId: string, keepLast: number): Promise<void>;
+}

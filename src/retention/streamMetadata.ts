@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import { roomStream } from '../domain/events.js';
+import type { EventStore } from '../eventStore/eventStore.js';
+import type { KeepsStreamMetadata } from '../eventStore/retentionCapabilities.js';
+import { trimPoint, type RetentionPolicy } from './policy.js';
+import type { RoomTrimmer } from './roomTrimmer.js';
+
+/**
+ * Retention by stream metadata (EventStoreDB). The store drops a stream's whole prefix,
+ * RoomCreated and the joins included, so what this strategy guarantees is that a room never
+ * loses itself: a HistoryTrimmed carrying a snapshot of the room is always inside what the store
+ * keeps, and a prefix is cut only up to such a snapshot.
+ *
+ * - By count, `$maxCount` does the cutting as events arrive. Before setting it on a room this
+ *   puts a snapshot inside the window; from then on the room's commands append a fresh one every
+ *   half window (snapshotCarrier.ts, the hook the command handler is given).
+ * - By age, this job moves `$tb` up to a snapshot it appends. `$maxAge` is NOT used: it drops
+ *   events by the clock alone, so a quiet room would lose its last snapshot (and so itself)
+ *   while no node runs.
+ *
+ * The store gives no scan, so the rooms come from the read models (`roomIds`, private ones too).
+ * Idempotent, so several nodes running it at once is fine.
+ */
+export function createStreamMetadataRetention(options: {
+  store: EventStore & KeepsStreamMetadata;
+  trimmer: RoomTrimmer;
+  roomIds: () => Promise<string[]>;
+  policy: RetentionPolicy;
+  log: Logger;
+}): (since: number) => Promise<number> {
+  const { store, trimmer, policy } = options;
+  /** Rooms whose stream already has `$maxCount` from this process. */
+  const countApplied = new Set<string>();
+
+  /** One pass; resolves with the number of rooms whose stream start it moved by age. */
+  return async function run(since: number): Promise<number> {
+    let trimmedRooms = 0;
+    for (const roomId of await options.roomIds()) {
+      const stream = roomStream(roomId);
+      if (policy.maxCount !== undefined && !countApplied.has(stream)) {
+        // A room from before the policy: put a snapshot inside the window before the store enforces it.
+        await trimmer.carryRoomForward(roomId, policy.maxCount);
+        await store.setStreamRetention(stream, { maxCount: policy.maxCount });
+        countApplied.add(stream);
+      }
+      if (policy.maxAgeMs === undefined) continue;
+      const [first] = await store.readStream(stream, { limit: 1 });
+      const head = await store.streamRevision(stream);
+      if (!first) continue;
+      const firstSince = await firstRevisionSince(store, stream, since, first.revision, head);
+      const before = trimPoint({ head, firstSince }, { maxAgeMs: policy.maxAgeMs, intervalMs: policy.intervalMs });
+      // Nothing to cut, or only the snapshot a quiet room already is: cutting would only add another.
+      if (before <= first.revision || (first.revision === head && first.type === 'HistoryTrimmed')) continue;
+      const trimmedBefore = await trimmer.trimHistory(roomId, before, { carrySnapshot: true });
+      await store.setStreamRetention(stream, { truncateBefore: trimmedBefore });
+      trimmedRooms++;
+    }
+    if (trimmedRooms > 0) options.log.info({ rooms: trimmedRooms }, "retention moved the start of rooms' streams");
+    return trimmedRooms;
+  };
+}
+
+/**
+ * Where events stored at or after `since` begin in `first..head` (every event below the returned
+ * revision is older), or null when none is that new: a binary search over single-event reads (a
+ * stream's events are in time order), so a room's age cut costs about log2(its length) reads, not
+ * a read of everything it is about to drop. What a store without a scan uses instead of one.
+ */
+export async function firstRevisionSince(store: EventStore, stream: string, since: number, first: number, head: number): Promise<number | null> {
+  let low = first;
+  let high = head + 1; // invariant: everything below `low` is older; `high` is at or after `since` (head + 1: none)
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    const [event] = await store.readStream(stream, { fromRevision: mid, limit: 1 });
+    if (!event) return null;
+    // Revisions in mid..event.revision-1 do not exist (retention gaps), so `mid` cuts as well.
+    if (event.createdAt >= since) high = mid;
+    else low = event.revision + 1;
+  }
+  return high > head ? null : high;
+}
