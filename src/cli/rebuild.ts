@@ -1,12 +1,11 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { Redis } from 'ioredis';
-import type { RoomEvent } from '../domain/events.js';
-import { toRoomEvent } from '../domain/fromStored.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
 import type { ReadModelStore } from '../readModels/readModelStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
+import { applyNextPage } from '../projector/applyPage.js';
 import { createRedisLease } from '../projector/lease.js';
 import { configFrom, type StoreOptions } from './context.js';
 
@@ -18,11 +17,15 @@ export interface RebuildReport {
   target: string;
 }
 
-/** Replays the whole log into empty read models, in pages. Pure plumbing; the CLI adds the bar. */
+/**
+ * Replays the whole log into empty read models, in pages. Pure plumbing; the CLI adds the bar.
+ * `beforePage` runs between pages, never while one is being written (e.g. renewing a lease whose
+ * key the writes are fenced on: touching it mid-write would abort the write).
+ */
 export async function rebuildInto(
   store: EventStore,
   readModels: ReadModelStore,
-  options: { pageSize?: number; onProgress?: (position: number, events: number) => void } = {},
+  options: { pageSize?: number; onProgress?: (position: number, events: number) => void; beforePage?: () => Promise<void> } = {},
 ): Promise<{ events: number; seconds: number; peakRss: number }> {
   const pageSize = options.pageSize ?? 5_000;
   const started = performance.now();
@@ -31,15 +34,14 @@ export async function rebuildInto(
   let after = 0;
   let events = 0;
   for (;;) {
-    const page = await store.readAll({ afterPosition: after, limit: pageSize });
-    if (page.length === 0) break;
-    const roomEvents = page.map(toRoomEvent).filter((e): e is RoomEvent => e !== null);
-    await readModels.apply(roomEvents);
-    events += page.length;
-    after = page.at(-1)!.position;
+    await options.beforePage?.();
+    const batch = await applyNextPage(store, readModels, after, pageSize);
+    if (batch.read === 0) break;
+    events += batch.read;
+    after = batch.position;
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     options.onProgress?.(after, events);
-    if (page.length < pageSize) break;
+    if (batch.read < pageSize) break;
   }
   return { events, seconds: (performance.now() - started) / 1000, peakRss };
 }
@@ -50,13 +52,16 @@ export async function rebuildInto(
  * point the nodes at it); without, in-memory read models (a check of the log and a measure of
  * the rebuild rate — a node does this itself at every start).
  */
-export async function rebuild(options: StoreOptions & { redisUrl?: string; prefix?: string; quiet?: boolean }): Promise<RebuildReport> {
+export async function rebuild(
+  options: StoreOptions & { redisUrl?: string; prefix?: string; quiet?: boolean; pageSize?: number; leaseRenewMs?: number },
+): Promise<RebuildReport> {
   const config = configFrom({ ...options, redisPrefix: options.prefix });
   const store = openEventStore({ eventStore: config.EVENT_STORE, dataDir: config.DATA_DIR });
   const connections: Redis[] = [];
   try {
     let readModels: ReadModelStore;
     let target = 'memory';
+    let beforePage: (() => Promise<void>) | undefined;
     if (config.REDIS_URL) {
       const redis = new Redis(config.REDIS_URL);
       const writer = new Redis(config.REDIS_URL);
@@ -65,11 +70,17 @@ export async function rebuild(options: StoreOptions & { redisUrl?: string; prefi
       if (!(await lease.acquireOrRenew())) {
         throw new Error(`a node runs the projections for prefix "${config.REDIS_PREFIX}": stop the nodes, or rebuild into another --prefix`);
       }
-      const renew = setInterval(() => void lease.acquireOrRenew().catch(() => {}), 5_000);
-      renew.unref();
+      // Renewed between pages (see rebuildInto), at most every leaseRenewMs: a page is written in
+      // well under the 30 s TTL.
+      let renewAt = Date.now() + (options.leaseRenewMs ?? 5_000);
+      beforePage = async () => {
+        if (Date.now() < renewAt) return;
+        if (!(await lease.acquireOrRenew())) throw new Error('lost the projector lease during the rebuild');
+        renewAt = Date.now() + (options.leaseRenewMs ?? 5_000);
+      };
       readModels = createRedisReadModelStore({ redis, writer, prefix: config.REDIS_PREFIX, fence: () => lease.current() });
       target = `redis prefix "${config.REDIS_PREFIX}"`;
-      connections.push({ disconnect: () => (clearInterval(renew), void lease.release()) } as unknown as Redis);
+      connections.push({ disconnect: () => void lease.release() } as unknown as Redis);
     } else {
       readModels = createMemoryReadModelStore();
     }
@@ -78,6 +89,8 @@ export async function rebuild(options: StoreOptions & { redisUrl?: string; prefi
     bar?.start(Math.max(head, 1), 0, { events: 0, rate: 0 });
     const started = performance.now();
     const result = await rebuildInto(store, readModels, {
+      pageSize: options.pageSize,
+      beforePage,
       onProgress: (position, events) =>
         bar?.update(Math.min(position, head), { events, rate: Math.round(events / Math.max(0.001, (performance.now() - started) / 1000)) }),
     });
