@@ -16,15 +16,16 @@ export interface Candidate {
  * same nodes, each one also sees the others' connections (at most one check interval old), so
  * they do not all pile onto the node that looks empty to each of them alone.
  *
- * `turn` rotates where ties start, so equal backends take turns.
+ * `turn` rotates where ties start, so equal backends take turns. `usable`: which candidates may be
+ * picked (default: the ready ones; in panic, backendPool.ts widens it).
  */
-export function choose(candidates: readonly Candidate[], turn: number): Candidate | null {
-  let best: Candidate | null = null;
+export function choose<C extends Candidate>(candidates: readonly C[], turn: number, usable: (candidate: C) => boolean = (c) => c.ready): C | null {
+  let best: C | null = null;
   let bestLoad = Infinity;
   const n = candidates.length;
   for (let i = 0; i < n; i++) {
     const candidate = candidates[(turn + i) % n]!;
-    if (!candidate.ready) continue;
+    if (!usable(candidate)) continue;
     const load = Math.max(0, candidate.reported + candidate.delta);
     if (load < bestLoad) {
       best = candidate;

@@ -2,8 +2,8 @@ import { graphql } from './graphql.js';
 
 /**
  * The GraphQL documents the client sends, typed by the schema (./graphql.ts): a field the schema
- * no longer has, or a changed argument, is a type error here. The shapes the client hands out
- * (./types.ts) are derived from these documents, so they cannot drift from what is selected.
+ * no longer has, or a changed argument, fails `npm run typecheck`. The shapes the client hands
+ * out (./types.ts) are derived from these documents, so they cannot drift from what is selected.
  *
  * Every client sends the same text for the same operation (urql prints each document once, the
  * same way everywhere), so the server can execute a roomEvents selection once for all its

@@ -9,7 +9,8 @@ import { build } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '..', '..');
-const sources = [join(here, 'src'), join(here, 'index.html'), join(here, 'vite.config.ts'), join(repo, 'client', 'src'), join(repo, 'package-lock.json')];
+// The client library imports the code table from schema/ (its documents are typed, not built, from the schema).
+const sources = [join(here, 'src'), join(here, 'index.html'), join(here, 'vite.config.ts'), join(repo, 'client', 'src'), join(repo, 'schema', 'codes.ts'), join(repo, 'package-lock.json')];
 
 function newest(path: string): number {
   const info = statSync(path, { throwIfNoEntry: false });

@@ -18,18 +18,27 @@ return {1, '0'}
 
 /**
  * Rate limits kept in Redis: shared by every node and kept across node restarts. A `limit` of 0
- * turns limiting off. If Redis does not answer, the send is allowed (failing open keeps chat
+ * turns limiting off. If Redis does not answer, the action is allowed (failing open keeps chat
  * working through a Redis restart; the limit resumes as soon as Redis is back).
  */
-export function createRedisRateLimiter(options: { redis: Redis; prefix: string; limit: number; windowMs: number; onError?: (e: unknown) => void }): RateLimiter {
+export function createRedisRateLimiter(options: {
+  redis: Redis;
+  prefix: string;
+  limit: number;
+  windowMs: number;
+  /** Keeps this limit's keys apart from other limits' (`rate:<namespace>:<key>`); none: `rate:<key>`. */
+  namespace?: string;
+  onError?: (e: unknown) => void;
+}): RateLimiter {
   const { redis, prefix, limit, windowMs } = options;
+  const keyPrefix = options.namespace ? `${prefix}rate:${options.namespace}:` : `${prefix}rate:`;
   const interval = windowMs / limit;
   const burst = windowMs - interval;
   return {
     async consume(key) {
       if (limit <= 0) return { allowed: true, retryAfterMs: 0 };
       try {
-        const [allowed, retryAfter] = (await redis.eval(SCRIPT, 1, `${prefix}rate:${key}`, interval, burst)) as [number, string];
+        const [allowed, retryAfter] = (await redis.eval(SCRIPT, 1, `${keyPrefix}${key}`, interval, burst)) as [number, string];
         return { allowed: allowed === 1, retryAfterMs: Number(retryAfter) };
       } catch (error) {
         options.onError?.(error);

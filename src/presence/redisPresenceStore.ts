@@ -25,7 +25,9 @@ export interface RedisPresenceOptions {
  *   are removed and a change is announced for each of its rooms — users of a `kill -9`ed node go
  *   offline for everyone within about nodeTtlMs + heartbeatMs.
  * - typing: per room a sorted set `user id → lapse time`; reads ignore lapsed entries, and the
- *   node that set the flag announces the lapse.
+ *   node that set the flag announces the lapse. Typing does not need a connection following the
+ *   room (the presence contract, test/contracts/presence.contract.ts); a user's last connection
+ *   leaving clears it at once.
  */
 export function createRedisPresenceStore(options: RedisPresenceOptions): PresenceStore {
   const { redis, prefix, heartbeatMs = 2_000, nodeTtlMs = 6_000, typingTtlMs = 5_000 } = options;
@@ -85,6 +87,9 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
     },
     async disconnect(roomId, userId, connectionId) {
       await redis.hdel(key.online(roomId), `${nodeId}|${connectionId}`);
+      // Their last connection to the room (on any node) gone: they stopped typing too.
+      const stillHere = (await redis.hvals(key.online(roomId))).some((json) => (JSON.parse(json) as UserRef).id === userId);
+      if (!stillHere) await redis.zrem(key.typing(roomId), userId);
       changed(roomId);
     },
     async setTyping(roomId, user, typing) {
@@ -120,8 +125,7 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
         const user = JSON.parse(json) as UserRef;
         byId.set(user.id, user);
       }
-      // Typing shows only for users who are online, as in the memory store.
-      const typing = typingIds.filter((id) => byId.has(id) && users[id]).map((id) => JSON.parse(users[id]!) as UserRef);
+      const typing = typingIds.filter((id) => users[id]).map((id) => JSON.parse(users[id]!) as UserRef);
       return { roomId, count: byId.size, online: [...byId.values()], typing };
     },
     onChange(listener) {

@@ -18,11 +18,17 @@ export interface AppliedBatch {
  * writes the views and the checkpoint together (and, when fenced, refuses the batch as a whole).
  * Both runners go through here: the checkpointed one for its catch-up pages and each live event,
  * the leased one for every page it applies as the lease holder.
+ *
+ * The batch is applied only onto the checkpoint it was read after (`after`), so read models that
+ * were emptied or replaced meanwhile refuse it (CheckpointMismatchError) instead of getting the
+ * tail of the log as their whole content; and the checkpoint moves to the last stored event even
+ * when that is not a room event, so it can always reach the log's head (reads wait for that).
  */
 export async function applyStored(readModels: ReadModelStore, stored: StoredEvent[], afterPosition: number): Promise<AppliedBatch> {
   const events = stored.map(toRoomEvent).filter((event): event is RoomEvent => event !== null);
-  if (events.length > 0) await readModels.apply(events);
-  return { events, read: stored.length, position: stored.at(-1)?.position ?? afterPosition };
+  const position = stored.at(-1)?.position ?? afterPosition;
+  if (stored.length > 0) await readModels.apply(events, { after: afterPosition, through: position });
+  return { events, read: stored.length, position };
 }
 
 /** Reads the next page of the log after `afterPosition` and applies it. */

@@ -25,8 +25,14 @@ export interface CatchUpReport {
 export interface ProjectionRunner {
   /** Replays the log from the read models' checkpoint to the head, then follows it live. */
   start(onProgress?: (applied: number, head: number) => void): Promise<CatchUpReport>;
-  /** Resolves once everything up to `position` is applied (read-your-writes after a command). */
+  /** Resolves once everything up to `position` is applied (read-your-writes); rejects after `timeoutMs`. */
   waitFor(position: number, timeoutMs?: number): Promise<void>;
+  /**
+   * A read found the read models at `position`, below what this runner believed: forget anything
+   * higher (heard from the lease holder before the store was emptied, say), so `waitFor` waits
+   * for the projector to really get there; a lease holder also re-checks its checkpoint at once.
+   */
+  rewind(position: number): void;
   position(): number;
   close(): Promise<void>;
 }
@@ -40,37 +46,43 @@ export interface ProjectionRunner {
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
   const { store, readModels, onApplied, pageSize = 5_000 } = options;
   const progress = createPositionWaiter('projections');
+  // Where the read models are (what the next batch is applied after); `progress` may be rewound
+  // by a read, this never is.
+  let applied = 0;
   let subscription: AllSubscription | null = null;
 
   // Catch-up pages and live events end the same way; only `replayed` tells them apart.
   function settle(batch: AppliedBatch, replayed: boolean): void {
     if (batch.events.length > 0) onApplied?.(batch.events, replayed);
+    applied = batch.position;
     progress.advance(batch.position);
   }
 
   return {
     async start(onProgress) {
       const started = performance.now();
-      progress.advance(await readModels.checkpoint());
-      const from = progress.current();
+      applied = await readModels.checkpoint();
+      progress.advance(applied);
+      const from = applied;
       const head = await store.headPosition();
       let count = 0;
       for (;;) {
-        const page = await applyNextPage(store, readModels, progress.current(), pageSize);
+        const page = await applyNextPage(store, readModels, applied, pageSize);
         if (page.read === 0) break;
         settle(page, true);
         count += page.read;
         onProgress?.(count, head - from);
         if (page.read < pageSize) break;
       }
-      const report = { events: count, ms: performance.now() - started, position: progress.current() };
+      const report = { events: count, ms: performance.now() - started, position: applied };
       subscription = store.subscribeToAll({
-        afterPosition: progress.current(),
-        onEvent: async (event) => settle(await applyStored(readModels, [event], progress.current()), false),
+        afterPosition: applied,
+        onEvent: async (event) => settle(await applyStored(readModels, [event], applied), false),
       });
       return report;
     },
     waitFor: progress.waitFor,
+    rewind: progress.rewind,
     position: progress.current,
     async close() {
       await subscription?.close();

@@ -2,7 +2,7 @@ import type { RoomEvent } from '../domain/events.js';
 import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
-import type { MessageRange, ReadModelStore } from './readModelStore.js';
+import { assertReaches, CheckpointMismatchError, type MessageRange, type ReadModelStore } from './readModelStore.js';
 
 /**
  * Read models in this process's memory. Serves ONE node only: other nodes cannot see them, and
@@ -46,32 +46,38 @@ export function createMemoryReadModelStore(): ReadModelStore {
   }
 
   return {
-    async apply(events) {
+    async apply(events, options = {}) {
+      if (options.after !== undefined && options.after !== checkpoint) throw new CheckpointMismatchError(options.after, checkpoint);
       for (const event of events) {
         if (event.position <= checkpoint) continue;
         applyOne(event);
         checkpoint = event.position;
       }
+      checkpoint = Math.max(checkpoint, options.through ?? 0);
     },
     async checkpoint() {
       return checkpoint;
     },
-    async room(roomId) {
+    async room(roomId, at) {
+      assertReaches(checkpoint, at);
       return rooms.get(roomId) ?? null;
     },
     async roomIds() {
       return [...rooms.keys()];
     },
-    async publicRooms(limit) {
+    async publicRooms(limit, at) {
+      assertReaches(checkpoint, at);
       return [...rooms.values()]
         .filter((room) => !room.private)
         .sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt)
         .slice(0, limit);
     },
-    async message(messageId) {
+    async message(messageId, at) {
+      assertReaches(checkpoint, at);
       return messagesById.get(messageId) ?? null;
     },
-    async messages(roomId, range) {
+    async messages(roomId, range, at) {
+      assertReaches(checkpoint, at);
       return sliceRange(messagesByRoom.get(roomId) ?? [], range);
     },
     async clear() {

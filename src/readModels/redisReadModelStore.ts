@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { RoomEvent } from '../domain/events.js';
 import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
-import { FencedOutError, type MessageRange, type ReadModelStore } from './readModelStore.js';
+import { assertReaches, CheckpointMismatchError, FencedOutError, type MessageRange, type ReadAt, type ReadModelStore } from './readModelStore.js';
 
 export interface RedisReadModelOptions {
   /** Used for queries. */
@@ -26,7 +26,10 @@ export interface RedisReadModelOptions {
  * History and rooms in Redis, shared by every node: JSON documents per room and per message, a
  * sorted set of message ids per room (score = seq), a sorted set of public rooms by activity, and
  * the checkpoint — all written in ONE MULTI/EXEC per batch, so the views and the checkpoint never
- * disagree after a crash.
+ * disagree after a crash. Redis may lose all of it (a restart without persistence, FLUSHALL): the
+ * checkpoint then reads 0, a batch written for the old checkpoint is refused (CheckpointMismatchError,
+ * the projector rebuilds), and a read that must reflect a position fetches the checkpoint in the same
+ * MULTI as its answer, so it can never pass an emptied store off as an empty history.
  */
 export function createRedisReadModelStore(options: RedisReadModelOptions): ReadModelStore {
   const { redis, writer, prefix } = options;
@@ -40,18 +43,49 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
   };
   const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
 
-  async function messagesByIds(ids: string[]): Promise<MessageView[]> {
-    if (ids.length === 0) return [];
-    const docs = await redis.mget(ids.map(key.message));
+  /** MULTI/EXEC of read commands: their answers come from one moment, the checkpoint's included. */
+  async function atomically(build: (tx: ChainableCommander) => ChainableCommander): Promise<unknown[]> {
+    const result = await build(redis.multi()).exec();
+    if (!result) throw new Error('read transaction aborted');
+    const failed = result.find(([error]) => error);
+    if (failed) throw failed[0];
+    return result.map(([, value]) => value);
+  }
+
+  /** The documents at `keys`; given `at`, read with the checkpoint and checked against it. */
+  async function docsAt(keys: string[], at: ReadAt | undefined): Promise<Array<string | null>> {
+    if (keys.length === 0) return [];
+    if (!at) return redis.mget(keys);
+    const [checkpoint, docs] = await atomically((tx) => tx.get(key.checkpoint).mget(keys));
+    assertReaches(Number(checkpoint ?? 0), at);
+    return docs as Array<string | null>;
+  }
+
+  /**
+   * Runs `read` (index lookups) with the checkpoint in one MULTI when `at` is given, and checks it.
+   * Paired with docsAt, a read is checked twice: when it picks the ids, and when it fetches the
+   * documents, so a store emptied between the two (FLUSHALL) cannot yield a shorter answer.
+   */
+  async function indexAt<T>(at: ReadAt | undefined, read: (tx: ChainableCommander) => ChainableCommander, plain: () => Promise<T>): Promise<T> {
+    if (!at) return plain();
+    const [checkpoint, value] = await atomically((tx) => read(tx.get(key.checkpoint)));
+    assertReaches(Number(checkpoint ?? 0), at);
+    return value as T;
+  }
+
+  async function messagesByIds(ids: string[], at: ReadAt | undefined): Promise<MessageView[]> {
+    const docs = await docsAt(ids.map(key.message), at);
     return docs.map((doc) => parse<MessageView>(doc)).filter((m): m is MessageView => m !== null);
   }
 
   return {
-    async apply(events) {
-      if (events.length === 0) return;
+    async apply(events, applyOptions = {}) {
+      if (events.length === 0 && applyOptions.through === undefined) return;
       const fence = options.fence?.() ?? null;
       if (options.fence && !fence) throw new FencedOutError();
-      if (fence) await writer.watch(fence.key);
+      // The checkpoint is always watched (and the lease when fenced): a batch must never land on a
+      // store that was emptied (FLUSHALL) or moved on between reading it and writing.
+      await writer.watch(key.checkpoint, ...(fence ? [fence.key] : []));
       try {
         const roomIds = [...new Set(events.map((e) => e.data.roomId))];
         const messageIds = [...new Set(events.map(historyKey).filter((k): k is string => k !== null))];
@@ -63,6 +97,7 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
         );
         if (fence && holder !== fence.token) throw new FencedOutError();
         const checkpoint = Number(checkpointRaw ?? 0);
+        if (applyOptions.after !== undefined && applyOptions.after !== checkpoint) throw new CheckpointMismatchError(applyOptions.after, checkpoint);
         const rooms = new Map(roomIds.map((id, i) => [id, parse<RoomView>(docs[i] ?? null) ?? undefined]));
         const messages = new Map(messageIds.map((id, i) => [id, parse<MessageView>(docs[roomIds.length + i] ?? null) ?? undefined]));
         const touchedRooms = new Set<string>();
@@ -83,6 +118,7 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
             touchedMessages.add(messageId);
           }
         }
+        last = Math.max(last, applyOptions.through ?? 0);
         if (last === checkpoint) return;
         // Retention: the messages below each trim point go, both those already stored (listed now,
         // under the WATCH) and any this batch would otherwise write.
@@ -110,39 +146,51 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
         }
         tx.set(key.checkpoint, String(last));
         const result = await tx.exec();
-        if (result === null) throw new FencedOutError();
+        if (result === null) {
+          // A watched key changed meanwhile: the lease (another node leads) or the checkpoint.
+          const [now, holderNow] = await writer.mget(key.checkpoint, fence?.key ?? key.checkpoint);
+          if (fence && holderNow !== fence.token) throw new FencedOutError();
+          throw new CheckpointMismatchError(checkpoint, Number(now ?? 0));
+        }
         const failed = result.find(([error]) => error);
         if (failed) throw failed[0];
       } finally {
-        if (fence) await writer.unwatch().catch(() => {});
+        await writer.unwatch().catch(() => {});
       }
     },
     async checkpoint() {
       return Number((await redis.get(key.checkpoint)) ?? 0);
     },
-    async room(roomId) {
-      return parse<RoomView>(await redis.get(key.room(roomId)));
+    async room(roomId, at) {
+      const [doc] = await docsAt([key.room(roomId)], at);
+      return parse<RoomView>(doc ?? null);
     },
     roomIds() {
       return redis.smembers(key.allRooms);
     },
-    async publicRooms(limit) {
-      const ids = await redis.zrevrange(key.publicRooms, 0, limit - 1);
-      if (ids.length === 0) return [];
-      const docs = await redis.mget(ids.map(key.room));
+    async publicRooms(limit, at) {
+      const ids = await indexAt<string[]>(at, (tx) => tx.zrevrange(key.publicRooms, 0, limit - 1), () => redis.zrevrange(key.publicRooms, 0, limit - 1));
+      const docs = await docsAt(ids.map(key.room), at);
       return docs.map((doc) => parse<RoomView>(doc)).filter((r): r is RoomView => r !== null);
     },
-    async message(messageId) {
-      return parse<MessageView>(await redis.get(key.message(messageId)));
+    async message(messageId, at) {
+      const [doc] = await docsAt([key.message(messageId)], at);
+      return parse<MessageView>(doc ?? null);
     },
-    async messages(roomId, { before, after, limit }: MessageRange) {
+    async messages(roomId, { before, after, limit }: MessageRange, at) {
       const index = key.roomMessages(roomId);
       const upper = before === undefined ? '+inf' : `(${before}`;
       if (after !== undefined) {
-        return messagesByIds(await redis.zrangebyscore(index, `(${after}`, upper, 'LIMIT', 0, limit));
+        const lower = `(${after}`;
+        const ids = await indexAt<string[]>(at, (tx) => tx.zrangebyscore(index, lower, upper, 'LIMIT', 0, limit), () => redis.zrangebyscore(index, lower, upper, 'LIMIT', 0, limit));
+        return messagesByIds(ids, at);
       }
-      const newestFirst = await redis.zrevrangebyscore(index, upper, '-inf', 'LIMIT', 0, limit);
-      return messagesByIds(newestFirst.reverse());
+      const newestFirst = await indexAt<string[]>(
+        at,
+        (tx) => tx.zrevrangebyscore(index, upper, '-inf', 'LIMIT', 0, limit),
+        () => redis.zrevrangebyscore(index, upper, '-inf', 'LIMIT', 0, limit),
+      );
+      return messagesByIds(newestFirst.reverse(), at);
     },
     async clear() {
       let cursor = '0';

@@ -5,12 +5,12 @@
  * afterSeq; sends retry with the same clientMessageId; nothing is lost, duplicated or reordered.
  */
 import { afterAll, expect, it } from 'vitest';
-import { sleep } from '../support/gql.js';
 import { killAllNodes } from '../support/nodeProcess.js';
 import { freePort, stopAllRedis } from '../support/redisServer.js';
 import { startCluster } from '../support/cluster.js';
 import { killAllBalancers, startBalancer, viaBalancer, type BalancerHandle } from '../support/balancerProcess.js';
-import { expectNothingLost, followersThrough, sendPaced } from './roomTraffic.js';
+import { waitFor } from '../support/signals.js';
+import { expectNothingLost, followersThrough, sendPaced, trafficFlowing } from './roomTraffic.js';
 
 afterAll(async () => {
   await killAllBalancers();
@@ -41,9 +41,12 @@ it('a balancer restart (kill -9, then SIGTERM): clients reconnect through the ne
     current = viaBalancer(balancer);
     outages.push(Date.now() - wentAt);
   };
-  await sleep(2_000);
+  // Each restart strikes with messages flowing through to every follower; the second only once
+  // every follower is back from the first (so each loses its socket exactly twice).
+  await trafficFlowing(traffic, 20);
   await restart('kill');
-  await sleep(3_000);
+  await waitFor(() => traffic.followers.every((f) => f.subscriptions.length === 2), 30_000, 'every follower resubscribed after the kill');
+  await trafficFlowing(traffic, 20);
   await restart('stop');
   const acked = await sending;
 

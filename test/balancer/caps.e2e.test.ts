@@ -6,17 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { sleep } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 import { killAllBalancers, startBalancer, type BalancerHandle } from '../support/balancerProcess.js';
 import { closeSocket, mustOpen, openSocket } from './lightClients.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
-  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+  node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
 });
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(killAllBalancers);
 afterAll(() => {
   for (const ws of sockets) ws.terminate();
@@ -82,7 +83,8 @@ describe('per-IP rate of new connections (NEW_CONNECTIONS_PER_SECOND_PER_IP, NEW
     // Another address has its own bucket.
     await closeSocket(await open(balancer, '127.0.0.3'));
 
-    await sleep(600); // 2 per second: at least one token back
+    // Under test: time passing refills the bucket (2 per second: at least one token back).
+    await sleep(600);
     await closeSocket(await open(balancer));
     // …and not many more: the burst is spent.
     const results = await Promise.all([openSocket(balancer.wsUrl), openSocket(balancer.wsUrl)]);

@@ -6,11 +6,13 @@
  * at once. Both at once: a node that is static and announced is one backend, not two.
  */
 import { afterAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import type WebSocket from 'ws';
 import { pool, sleep } from '../support/gql.js';
 import { killAllNodes, type NodeHandle } from '../support/nodeProcess.js';
 import { stopAllRedis } from '../support/redisServer.js';
-import { startCluster, waitForExit } from '../support/cluster.js';
+import { nodeId, startCluster, waitForExit } from '../support/cluster.js';
+import { waitFor } from '../support/signals.js';
 import { backendOf, killAllBalancers, startBalancer, type BalancerHandle, type BackendStatus } from '../support/balancerProcess.js';
 import { mustOpen } from './lightClients.js';
 
@@ -116,11 +118,20 @@ it('static and discovered together: a node in both is one backend; a static one 
   const balancer = await startBalancer({ env: { BACKENDS: n1.url, REDIS_URL: cluster.redis.url } });
   const list = await balancer.waitForBackends((l) => l.length === 2 && l.every((x) => x.ready), 10_000, 'static + discovered ready');
   expect(ids(list)).toEqual([n1.url, n2.url].sort());
-  await sleep(1_500); // a few discovery rounds: still no duplicate
+  // Under test: a few discovery rounds pass, and still no duplicate.
+  await sleep(1_500);
   expect(await balancer.backends()).toHaveLength(2);
   await n1.kill();
   await balancer.waitForBackends((l) => backendOf(l, n1)?.ready === false, 2_000, 'static node out of rotation');
-  await sleep(4_000); // its announcement has lapsed by now
+  // Its announcement lapses (the key's TTL runs out), then a discovery round (HEALTH_INTERVAL_MS,
+  // 1 s by default) passes: the window in which a balancer that dropped static nodes would.
+  const redis = new Redis(cluster.redis.url);
+  try {
+    await waitFor(async () => (await redis.exists(`${cluster.env.REDIS_PREFIX ?? 'roomlog:'}nodes:${nodeId(n1)}`)) === 0, 10_000, 'its announcement lapsed');
+  } finally {
+    redis.disconnect();
+  }
+  await sleep(1_200);
   expect(ids(await balancer.backends()), 'static: kept, to come back when it answers').toEqual([n1.url, n2.url].sort());
   await openMany(balancer, 4);
   expect(await nodeConnections(n2)).toBe(4);

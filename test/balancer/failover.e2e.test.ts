@@ -15,7 +15,7 @@ import { stopAllRedis } from '../support/redisServer.js';
 import { nodeId, problemLines, startCluster, waitForExit, type Cluster } from '../support/cluster.js';
 import { backendOf, killAllBalancers, startBalancer, viaBalancer, type BalancerHandle } from '../support/balancerProcess.js';
 import { openSocket } from './lightClients.js';
-import { expectNothingLost, followersThrough, sendPaced } from './roomTraffic.js';
+import { expectNothingLost, followersThrough, sendPaced, trafficFlowing } from './roomTraffic.js';
 
 const FOLLOWERS = 30;
 const sockets: WebSocket[] = [];
@@ -65,7 +65,7 @@ it('a node killed (-9): its clients come back through the balancer on the other 
   const victim = cluster.nodes[1]!;
   const survivors = [cluster.nodes[0]!, cluster.nodes[2]!];
   const sending = sendPaced(traffic, target, 120, 50);
-  await sleep(1_500);
+  await trafficFlowing(traffic, 20);
   const killedAt = Date.now();
   await victim.kill();
   const acked = await sending;
@@ -102,7 +102,7 @@ it('a draining node (SIGTERM) gets no new connection after 2 s, then closes with
   const draining = cluster.nodes[2]!;
   const others = [cluster.nodes[0]!, cluster.nodes[1]!];
   const sending = sendPaced(traffic, target, 150, 60);
-  await sleep(1_000);
+  await trafficFlowing(traffic, 15);
 
   const termAt = Date.now();
   const exit = waitForExit(draining, 20_000);
@@ -114,6 +114,7 @@ it('a draining node (SIGTERM) gets no new connection after 2 s, then closes with
       const opened = await openSocket(balancer.wsUrl);
       early.push({ at: Date.now() - termAt, status: opened.ok ? 101 : opened.status });
       if (opened.ok) sockets.push(opened.ws);
+      // Part of the scenario: the arrival rate during the drain.
       await sleep(50);
     }
   })();

@@ -123,10 +123,13 @@ it('two balancers and direct clients on the same nodes: the counts the nodes rep
   // 250 clients go to the first node directly (as if through some other path).
   await pool(250, 50, () => openThrough(cluster.nodes[0]!.wsUrl));
   await settledCounts(250);
-  await sleep(600); // both balancers have seen it in a health check
+  // Both balancers have seen it in a health check: two HEALTH_INTERVAL_MS (250) and a margin. A
+  // bound, not a signal: a balancer shows no one the node-reported counts it has taken in.
+  await sleep(600);
 
   // 750 more through the two balancers alternately, ~250 per second.
   await pool(750, 10, async (i) => {
+    // Part of the scenario: the arrival rate, against the health-check interval.
     await sleep(40);
     return openThrough(i % 2 === 0 ? a! : b!);
   });

@@ -11,6 +11,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 
 export type UpgradeMode = 'echo' | 'hang' | 'die' | 'draining';
+/**
+ * Plain HTTP: `draining` refuses every request with 503 as a draining node does; `reset` reads
+ * the whole request, then drops the connection without a byte of answer (a node that died
+ * while processing it).
+ */
+export type HttpMode = 'echo' | 'draining' | 'reset';
 
 export interface SeenRequest {
   method: string;
@@ -30,13 +36,18 @@ export interface FakeBackend {
   requests: SeenRequest[];
   upgrades: SeenRequest[];
   readyStatus: number;
+  /** What /readyz says in `status` when not 200 (default `draining`; a node whose store fails says `unavailable`). */
+  unreadyState: string;
   upgradeMode: UpgradeMode;
+  httpMode: HttpMode;
   /** Open WebSockets (what /readyz reports as `connections`). */
   connections(): number;
   close(): Promise<void>;
 }
 
-export async function startFakeBackend(options: { upgradeMode?: UpgradeMode; readyStatus?: number } = {}): Promise<FakeBackend> {
+export async function startFakeBackend(
+  options: { upgradeMode?: UpgradeMode; readyStatus?: number; unreadyState?: string; httpMode?: HttpMode } = {},
+): Promise<FakeBackend> {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
   const sockets = new Set<Socket>();
   const connectionIds = new WeakMap<Socket, number>();
@@ -53,11 +64,21 @@ export async function startFakeBackend(options: { upgradeMode?: UpgradeMode; rea
   const server: Server = createServer((req, res) => {
     if (req.url === '/readyz') {
       res.writeHead(backend.readyStatus, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: backend.readyStatus === 200 ? 'ready' : 'draining', connections: wss.clients.size }));
+      res.end(JSON.stringify({ status: backend.readyStatus === 200 ? 'ready' : backend.unreadyState, connections: wss.clients.size }));
       return;
     }
     const request = seen(req);
     backend.requests.push(request);
+    if (backend.httpMode === 'draining') {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(JSON.stringify({ errors: [{ message: 'this node is shutting down; retry on another', extensions: { code: 'UNAVAILABLE' } }] }));
+      return;
+    }
+    if (backend.httpMode === 'reset') {
+      req.resume();
+      req.once('end', () => req.socket.resetAndDestroy());
+      return;
+    }
     if (req.url === '/sse') {
       // Five events 200 ms apart: the client must see the first long before the last is written.
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -112,7 +133,9 @@ export async function startFakeBackend(options: { upgradeMode?: UpgradeMode; rea
     requests: [],
     upgrades: [],
     readyStatus: options.readyStatus ?? 200,
+    unreadyState: options.unreadyState ?? 'draining',
     upgradeMode: options.upgradeMode ?? 'echo',
+    httpMode: options.httpMode ?? 'echo',
     connections: () => wss.clients.size,
     async close() {
       for (const client of wss.clients) client.terminate();

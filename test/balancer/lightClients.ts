@@ -83,9 +83,9 @@ export interface RawTcp {
   closed(timeoutMs: number): Promise<number>;
 }
 
-export function rawTcp(port: number): Promise<RawTcp> {
+export function rawTcp(port: number, localAddress?: string): Promise<RawTcp> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host: '127.0.0.1', port, localAddress });
     let text = '';
     let closedAt: number | null = null;
     let openedAt = 0;

@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sleep } from '../support/gql.js';
+import { waitFor } from '../support/signals.js';
 import { backendOf, killAllBalancers, startBalancer } from '../support/balancerProcess.js';
 import { startFakeBackend, type FakeBackend } from './fakeBackend.js';
 import { openSocket, rawTcp } from './lightClients.js';
@@ -70,22 +71,25 @@ describe('health checks', () => {
         const response = await fetch(`${balancer.url}/who`);
         if (response.status === 200) lastHit.set(response.headers.get('x-backend-port')!, Date.now());
         else await response.text();
+        // Part of the scenario: a steady request rate.
         await sleep(25);
       }
     })();
     try {
-      await sleep(500);
+      await waitFor(() => lastHit.has(String(a.port)), 5_000, 'traffic reaching A');
       expect(lastHit.get(String(a.port))).toBeDefined();
       const failedAt = Date.now();
       a.readyStatus = 503;
-      await sleep(3_000);
+      // Out of rotation (the balancer says so), then a window in which A must get nothing more.
+      await balancer.waitForBackends((list) => backendOf(list, a)?.ready === false, 3_000, 'A out of rotation');
+      await sleep(500);
       const lastToA = lastHit.get(String(a.port))!;
       expect(lastToA - failedAt, 'ms from /readyz 503 to the last request A got').toBeLessThan(2_000);
       expect(Date.now() - lastHit.get(String(b.port))!, 'B keeps serving').toBeLessThan(500);
 
       const recoveredAt = Date.now();
       a.readyStatus = 200;
-      await sleep(2_500);
+      await waitFor(() => (lastHit.get(String(a.port)) ?? 0) > recoveredAt, 2_500, 'A gets requests again').catch(() => {});
       expect(lastHit.get(String(a.port))! - recoveredAt, 'A gets requests again').toBeGreaterThan(0);
     } finally {
       stopped = true;
@@ -199,6 +203,7 @@ describe('timeouts', () => {
       expect(idle.received()).toMatch(/^HTTP\/1\.1 200/);
       expect(idleMs).toBeGreaterThanOrEqual(900);
       expect(idleMs).toBeLessThan(2_500);
+      // Under test: a connection in use outlives the idle timeout through this window.
       await sleep(1_000);
       expect(busy.socket.destroyed, 'a connection in use stays open').toBe(false);
       expect((busy.received().match(/HTTP\/1\.1 200/g) ?? []).length).toBeGreaterThanOrEqual(5);

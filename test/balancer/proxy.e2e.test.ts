@@ -19,12 +19,13 @@ import {
   wsClient,
   type RoomEventInfo,
 } from '../support/gql.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 import { backendOf, killAllBalancers, startBalancer, type BalancerHandle } from '../support/balancerProcess.js';
 import { startFakeBackend, type FakeBackend, type SeenRequest } from './fakeBackend.js';
 import { closeSocket, mustOpen, rawTcp } from './lightClients.js';
 
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(killAllBalancers);
 
 describe('through to an echo backend', () => {
@@ -155,7 +156,8 @@ describe('through to an echo backend', () => {
     );
     expect(outcome).toBe('TimeoutError');
     expect(echo.requests.slice(before).map((r) => r.url)).toEqual(['/slow']);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The balancer has handled the client going away once its count is back to 0.
+    await balancer.waitForBackends((list) => list[0]?.open === 0, 5_000, 'the aborted request no longer counted');
     expect((await balancer.backends())[0]).toMatchObject({ ready: true, open: 0 });
     expect(await balancer.metrics()).not.toMatch(/^balancer_ejections_total\{/m);
     expect((await fetch(`${balancer.url}/after-abort`)).status).toBe(200);
@@ -183,11 +185,11 @@ describe('through to an echo backend', () => {
 });
 
 describe('through to a real node', () => {
-  let node: NodeHandle;
+  let node: ServerHandle;
   let balancer: BalancerHandle;
 
   beforeAll(async () => {
-    node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+    node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
     balancer = await startBalancer({ env: { BACKENDS: node.url } });
     await balancer.waitForBackends((list) => list[0]?.ready === true, 10_000, 'node ready');
   });

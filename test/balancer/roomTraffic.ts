@@ -51,9 +51,19 @@ export async function sendPaced(traffic: RoomTraffic, target: () => NodeHandle, 
         deadline,
       }),
     );
+    // Part of the scenario: the send rate the faults happen under.
     await sleep(everyMs);
   }
   return Promise.all(sends);
+}
+
+/**
+ * Resolves once every follower holds `more` events past the highest seq any of them held when
+ * called: the explicit "traffic is flowing through" signal a fault waits for before it strikes.
+ */
+export async function trafficFlowing(traffic: RoomTraffic, more: number, timeoutMs = 30_000): Promise<void> {
+  const from = Math.max(...traffic.followers.map((f) => f.lastSeq));
+  await Promise.all(traffic.followers.map((f) => f.waitForSeq(from + more, timeoutMs)));
 }
 
 /** Every follower got exactly (0, head], in order, once; the log holds every acknowledged send once. */

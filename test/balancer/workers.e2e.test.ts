@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { sleep } from '../support/gql.js';
+import { waitFor } from '../support/signals.js';
 import { killAllBalancers, startBalancer, type BalancerHandle } from '../support/balancerProcess.js';
 import { startFakeBackend, type FakeBackend } from './fakeBackend.js';
 import { mustOpen, openSocket } from './lightClients.js';
@@ -90,7 +91,7 @@ describe('balancer workers', () => {
     // The cap counts only the survivors: exactly as many more fit as were lost, then 429.
     await open(balancer, victim.open);
     expect(await openSocket(balancer.wsUrl, { init: false })).toMatchObject({ ok: false, status: 429 });
-    await sleep(200);
+    await waitFor(() => workerPids(balancer).length === 2 && !workerPids(balancer).includes(victim.pid), 5_000, 'the replacement worker running');
     expect(workerPids(balancer)).toHaveLength(2);
     expect(workerPids(balancer)).not.toContain(victim.pid);
   });

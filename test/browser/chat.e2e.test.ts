@@ -127,10 +127,16 @@ describe('the web chat', () => {
     await expect.poll(async () => (await messageBodies(bob.page)).at(-1), { timeout: 15_000 }).toBe('r69');
 
     // The first page of history is the newest 50; scrolling to the top brings the rest.
-    for (let i = 0; i < 10 && (await messageBodies(bob.page))[0] !== 'hello ada'; i++) {
-      await bob.page.getByTestId('messages').evaluate((el) => el.scrollTo({ top: 0 }));
-      await bob.page.waitForTimeout(300);
-    }
+    // Each poll scrolls to the top again, so every older page that arrives brings the next one.
+    await expect
+      .poll(
+        async () => {
+          await bob.page.getByTestId('messages').evaluate((el) => el.scrollTo({ top: 0 }));
+          return (await messageBodies(bob.page))[0];
+        },
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe('hello ada');
     const bodies = await messageBodies(bob.page);
     const seqs = (await bob.page.getByTestId('message').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq')))));
     expect(bodies).toEqual(['hello ada', 'hi bob, edited', 'message deleted', ...Array.from({ length: 70 }, (_, i) => `r${i}`)]);

@@ -7,18 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createChatClient, createSession, type ChatClient } from '../../client/src/index.js';
 import { closeAllPeople, openPerson, screenshot } from '../support/browser.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 let client: ChatClient | undefined;
 
 beforeAll(async () => {
-  node = await startNode();
+  node = await startInProcessNode();
 });
 afterAll(async () => {
   await client?.close();
   await closeAllPeople();
-  await killAllNodes();
+  await stopAllInProcessNodes();
 });
 
 type Page = import('playwright-core').Page;

@@ -12,15 +12,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveWebApp } from '../../src/server/webApp.js';
 import { ensureWebBuilt } from '../support/browser.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 
 beforeAll(async () => {
   ensureWebBuilt();
-  node = await startNode();
+  node = await startInProcessNode();
 }, 120_000);
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 
 interface Answer {
   status: number;

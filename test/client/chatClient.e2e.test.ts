@@ -6,15 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ChatClientError, createChatClient, type Presence, type RoomEvent } from '../../client/src/index.js';
-import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
-import { assertContiguous, bodies, closeAllClients, collectUntil, newUser, sleep, track } from './helpers.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import type { ServerHandle } from '../support/nodeProcess.js';
+import { liveSubscriptions, waitFor, waitForSubscriptions } from '../support/signals.js';
+import { assertContiguous, bodies, closeAllClients, collectUntil, newUser, track } from './helpers.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 
 beforeAll(async () => {
-  node = await startNode({ env: { RATE_LIMIT_MESSAGES: '6', RATE_LIMIT_WINDOW_MS: '60000' } });
+  node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '6', RATE_LIMIT_WINDOW_MS: '60000' } });
 });
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(closeAllClients);
 
 describe('a room as an async iterable', () => {
@@ -41,7 +43,7 @@ describe('a room as an async iterable', () => {
     const feed = client.onRoomEvents(room.id, (event) => seen.push(event));
     const events = client.roomEvents(room.id);
     // Both feeds have their position (the head) once they hold it; wait for that before sending.
-    for (let i = 0; i < 50 && (feed.lastSeq === undefined || events.lastSeq === undefined); i++) await sleep(50);
+    await waitFor(() => feed.lastSeq !== undefined && events.lastSeq !== undefined, 2_500, 'both feeds hold their position');
     expect(feed.lastSeq).toBe(3);
     const edited = await client.send(room.id, 'after');
     await client.editMessage(edited.id, 'after, edited');
@@ -52,7 +54,7 @@ describe('a room as an async iterable', () => {
       [5, 'MessageEdited'],
       [6, 'MessageDeleted'],
     ]);
-    for (let i = 0; i < 50 && seen.length < 3; i++) await sleep(50);
+    await waitFor(() => seen.length >= 3, 2_500, 'the callback form saw three events').catch(() => {});
     expect(seen.map((e) => e.seq)).toEqual([4, 5, 6]);
     feed.unsubscribe();
     await events.return!();
@@ -88,8 +90,9 @@ describe('send', () => {
   it('surfaces RATE_LIMITED with retryAfterMs, and the user gets a notice', async () => {
     const { client } = await newUser(node.url, 'fast');
     const room = await client.createRoom('limits');
+    const before = await liveSubscriptions(node.url);
     const notices = client.notices();
-    await sleep(300); // the notices subscription is open before the limit trips
+    await waitForSubscriptions(node.url, before + 1); // the notices subscription is live before the limit trips
     let error: unknown;
     try {
       for (let i = 0; i < 10; i++) await client.send(room.id, `burst ${i}`);
@@ -131,7 +134,7 @@ describe('presence', () => {
 
 describe('reconnect', () => {
   it('resumes after its node restarts on the same address: exactly the missing events, and sends made meanwhile stored once', async () => {
-    const restartable = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+    const restartable = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
     const { client: reader } = await newUser(restartable.url, 'reader', { backoff: { initialMs: 100, maxMs: 1_000 } });
     const { client: writer } = await newUser(restartable.url, 'writer', { backoff: { initialMs: 100, maxMs: 1_000 } });
     const room = await reader.createRoom('restart');
@@ -145,8 +148,9 @@ describe('reconnect', () => {
     await restartable.stop();
     // Both clients send while the node is down: the sends wait, reconnect and are stored once.
     const during = [...Array.from({ length: 3 }, (_, i) => writer.send(room.id, `during w${i}`)), ...Array.from({ length: 3 }, (_, i) => reader.send(room.id, `during r${i}`))];
-    await sleep(500);
-    const again = await startNode({ dataDir: restartable.dataDir, env: { PORT: String(restartable.port), RATE_LIMIT_MESSAGES: '0' } });
+    // Both clients know the node is gone and hold their sends for a retry.
+    await waitFor(() => reader.status === 'reconnecting' && writer.status === 'reconnecting', 10_000, 'both clients retrying while the node is down');
+    const again = await startInProcessNode({ dataDir: restartable.dataDir, env: { PORT: String(restartable.port), RATE_LIMIT_MESSAGES: '0' } });
     expect(again.port).toBe(restartable.port);
     await Promise.all(during);
     for (let i = 0; i < 3; i++) await writer.send(room.id, `after ${i}`);

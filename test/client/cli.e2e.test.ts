@@ -4,15 +4,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAllNodes, repoRoot, startNode, type NodeHandle } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import { repoRoot, type ServerHandle } from '../support/nodeProcess.js';
 
-let node: NodeHandle;
+let node: ServerHandle;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  node = await startNode();
+  node = await startInProcessNode();
 });
-afterAll(killAllNodes);
+afterAll(stopAllInProcessNodes);
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });

@@ -23,7 +23,7 @@ describe('the client contract', () => {
     const dir = await mkdtemp(join(tmpdir(), 'client-types-'));
     try {
       const fresh = join(dir, 'graphql-env.d.ts');
-      await promisify(execFile)(process.execPath, [tadaCli, 'generate-output', '--tsconfig', join(root, 'tsconfig.json'), '--output', fresh], { cwd: root });
+      await promisify(execFile)(process.execPath, [tadaCli, 'generate-output', '--tsconfig', join(root, 'client/tsconfig.json'), '--output', fresh], { cwd: root });
       expect(await readFile(join(root, 'client/src/graphql-env.d.ts'), 'utf8')).toBe(await readFile(fresh, 'utf8'));
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import type { RoomEvent } from '../../client/src/index.js';
 import { startChatNodes, type ChatNodes } from '../support/chatNodes.js';
 import { killAllNodes } from '../support/nodeProcess.js';
 import { stopAllRedis } from '../support/redisServer.js';
+import { waitFor } from '../support/signals.js';
 import { assertContiguous, bodies, closeAllClients, collectUntil, newUser, sleep } from './helpers.js';
 
 let cluster: ChatNodes;
@@ -25,6 +26,7 @@ afterAll(closeAllClients);
 async function stream(send: (body: string) => Promise<unknown>, prefix: string, count: number, gapMs: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     await send(`${prefix}${i}`);
+    // Part of the scenario: a steady stream the kill lands in the middle of.
     await sleep(gapMs);
   }
 }
@@ -62,7 +64,7 @@ describe('failover between nodes', () => {
 
     const expected = [...Array.from({ length: 120 }, (_, i) => `w${i}`), ...Array.from({ length: 5 }, (_, i) => `f${i}`), ...Array.from({ length: 5 }, (_, i) => `d${i}`)];
     await collectUntil(events, (e) => bodies(e).length >= expected.length, 30_000, got);
-    // Nothing more arrives: no late duplicate.
+    // Under test: nothing more arrives in this window (no late duplicate).
     await sleep(500);
     expectExactlyOnce(got.slice(), expected);
     expect(reader.url).toBe(b.url);
@@ -71,7 +73,7 @@ describe('failover between nodes', () => {
     // The room's head agrees once the read models have caught up (the dead node may have held
     // the projector lease; another node takes it over when it expires).
     const caughtUp = Date.now();
-    while ((await writer.room(room.id))?.headSeq !== got.at(-1)!.seq && Date.now() - caughtUp < 30_000) await sleep(200);
+    await waitFor(async () => (await writer.room(room.id))?.headSeq === got.at(-1)!.seq, 30_000, 'the read models caught up', 50).catch(() => {});
     console.log(`read models caught up ${Date.now() - caughtUp} ms after the reader had every event`);
     expect((await writer.room(room.id))?.headSeq).toBe(got.at(-1)!.seq);
     await events.return!();
@@ -103,6 +105,7 @@ describe('failover between nodes', () => {
     await writing;
 
     await collectUntil(events, (e) => bodies(e).length >= 60, 30_000, got);
+    // Under test: nothing more arrives in this window (no late duplicate).
     await sleep(300);
     expectExactlyOnce(got.slice(), Array.from({ length: 60 }, (_, i) => `m${i}`));
     expect(chosen[0]).toBe(b.url);

@@ -79,6 +79,7 @@ it('3 nodes, 60 clients, 3,000 messages through kill -9, a Redis restart and a S
   const sending = Promise.all(
     clients.map(async (client) => {
       for (let i = 0; i < PER_CLIENT; i++) {
+        // Part of the scenario: sends paced evenly over SEND_SPAN_MS.
         await sleep(t0 + i * interval + (client.index / CLIENTS) * interval - Date.now());
         const send: Client['sends'][number] = { clientMessageId: randomUUID(), firstAt: Date.now() };
         client.sends.push(send);
@@ -102,6 +103,7 @@ it('3 nodes, 60 clients, 3,000 messages through kill -9, a Redis restart and a S
 
   // ---- faults ----------------------------------------------------------------------------------
   const faults: Array<{ name: string; start: number; end: number; note: string }> = [];
+  // Part of the scenario: each fault at its set time into the sending.
   const at = (ms: number) => sleep(t0 + ms - Date.now());
   const followersOn = (node: NodeHandle) => clients.filter((c) => c.follower.node === node).map((c) => c.follower);
   const resumedAll = async (followers: RoomFollower[], since: number) => {
@@ -121,7 +123,7 @@ it('3 nodes, 60 clients, 3,000 messages through kill -9, a Redis restart and a S
   await at(18_000);
   start = Date.now();
   await cluster.redis.kill();
-  await sleep(3_000);
+  await sleep(3_000); // part of the scenario: Redis down for 3 s
   await cluster.redis.restart();
   faults.push({ name: 'Redis kill + restart', start, end: Date.now(), note: `down ${Date.now() - start} ms` });
 
@@ -151,6 +153,7 @@ it('3 nodes, 60 clients, 3,000 messages through kill -9, a Redis restart and a S
   for (const roomId of roomIds) logs.set(roomId, await readLog(reader.url, owner.token, roomId));
   const headOf = (roomId: string) => logs.get(roomId)!.at(-1)!.seq;
   await Promise.all(clients.map((c) => c.follower.waitForSeq(headOf(c.roomId), 30_000).catch(() => {})));
+  // Under test: anything extra (a late duplicate) would show up in this window.
   await sleep(500);
 
   // ---- the log: every acknowledged send exactly once, nothing else ------------------------------

@@ -26,6 +26,7 @@ import {
 } from '../support/gql.js';
 import { killAllNodes, type NodeHandle } from '../support/nodeProcess.js';
 import { stopAllRedis } from '../support/redisServer.js';
+import { liveSubscriptions, waitForSubscriptions } from '../support/signals.js';
 import {
   RoomFollower,
   accountDelivery,
@@ -114,7 +115,8 @@ describe('three nodes, one chat', () => {
     await eventually(async () => (await roomHead(b.url, bob.token, room.id)) === head, 5_000, 'the projected head');
 
     for (const follower of [onA, onB, onC]) await follower.waitForSeq(head, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // anything extra would show up now
+    // Under test: anything extra (a duplicate, an event from elsewhere) would show up in this window.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     for (const follower of [onA, onB, onC]) expectExactly(follower, 0, head, acked);
 
     const delays = [onA, onB, onC].flatMap((follower) =>
@@ -149,6 +151,7 @@ describe('three nodes, one chat', () => {
     for (const message of acked) expect(logSeqById.get(message.clientMessageId)).toBe(message.seq);
 
     for (const follower of subscribers) await follower.waitForSeq(302, 20_000);
+    // Under test: anything extra would show up in this window.
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (const follower of subscribers) expectExactly(follower, 0, 302, acked);
 
@@ -211,8 +214,9 @@ describe('one rate limit for the whole cluster (5 per 60 s)', () => {
 
     const client = wsClient(b.wsUrl, frank.token);
     try {
+      const before = await liveSubscriptions(b.url);
       const notices = collect<Notice>(client, { query: 'subscription { notices { kind message until } }' }, 'notices');
-      await new Promise((resolve) => setTimeout(resolve, 500)); // the subscription is live at the broker
+      await waitForSubscriptions(b.url, before + 1); // the subscription is live at the broker
 
       for (const [i, node] of [a, b, c, a, b].entries()) {
         const response = await trySend(node.url, frank.token, room.id, `burst ${i} via ${nodeId(node)}`);

@@ -95,6 +95,7 @@ describe('lost publishes are repaired from the log; graceful shutdown', () => {
     const head = log.at(-1)!.seq;
     expect(log.map((e) => e.seq)).toEqual(range(1, head));
     for (const follower of watching) await follower.waitForSeq(head, 10_000).catch(() => {});
+    // Under test: anything extra (a duplicate from the repair) would show up in this window.
     await sleep(300);
     const rows: string[] = [];
     for (const follower of watching) {
@@ -157,6 +158,7 @@ describe('lost publishes are repaired from the log; graceful shutdown', () => {
     cluster.redis.pause();
     const pausedAt = Date.now();
     let resumedAt = 0;
+    // Part of the scenario: Redis stays paused for 4 s, whatever the sends do meanwhile.
     const resume = setTimeout(() => {
       cluster.redis.resume();
       resumedAt = Date.now();
@@ -187,6 +189,7 @@ describe('lost publishes are repaired from the log; graceful shutdown', () => {
     await cluster.redis.kill();
     const killedAt = Date.now();
     const sent = await sendSeries(a, roomId, 5, 'while Redis is down');
+    // Part of the scenario: Redis stays down for at least 2 s.
     await sleep(Math.max(0, killedAt + 2_000 - Date.now()));
     await cluster.redis.restart();
     const backAt = Date.now();
@@ -244,6 +247,7 @@ describe('lost publishes are repaired from the log; graceful shutdown', () => {
         probes.push((error as { code?: string }).code ?? (error as Error).message);
       }
       if (probes.at(-1) === 'ECONNREFUSED') break;
+      // Under test: readiness sampled through the drain.
       await sleep(20);
     }
     agent.destroy();
@@ -265,6 +269,7 @@ describe('lost publishes are repaired from the log; graceful shutdown', () => {
     const head = (await readLog(c.url, owner.token, room.id)).at(-1)!.seq;
     expect(head).toBe(3 + 5 + 3 + 3);
     await follower.waitForSeq(head, 10_000);
+    // Under test: anything extra (a duplicate after the resume) would show up in this window.
     await sleep(300);
     expect(follower.subscriptions.map((s) => [s.node, s.afterSeq])).toEqual([
       [nodeId(a), 0],

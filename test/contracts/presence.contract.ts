@@ -64,5 +64,29 @@ export function presenceContract(name: string, create: () => Promise<PresenceFix
       await until(async () => (await store.snapshot('r3')).typing.length === 0);
       await until(() => changes.length > announced);
     });
+
+    // The API: typing shows for members who call setTyping and clears itself after a few seconds.
+    // Following the room (a presence or events subscription) is not required: a client may send
+    // over HTTP and watch the room elsewhere, and every node must show the same thing.
+    it('shows typing for a user who calls setTyping without following the room, until it lapses', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      await store.setTyping('r4', bob, true);
+      expect(await store.snapshot('r4')).toEqual({ roomId: 'r4', count: 0, online: [], typing: [bob] });
+      await until(async () => (await store.snapshot('r4')).typing.length === 0);
+      expect(await store.snapshot('r4')).toEqual({ roomId: 'r4', count: 0, online: [], typing: [] });
+    });
+
+    it("clears a user's typing at once when their last connection to the room goes", async () => {
+      fixture = await create();
+      const { store } = fixture;
+      await store.connect('r5', ada, 'c1');
+      await store.connect('r5', ada, 'c2');
+      await store.setTyping('r5', ada, true);
+      await store.disconnect('r5', ada.id, 'c1');
+      expect((await store.snapshot('r5')).typing, 'still connected once: still typing').toEqual([ada]);
+      await store.disconnect('r5', ada.id, 'c2');
+      expect(await store.snapshot('r5')).toEqual({ roomId: 'r5', count: 0, online: [], typing: [] });
+    });
   });
 }

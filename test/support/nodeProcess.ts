@@ -107,6 +107,15 @@ export async function startNode(options: StartNodeOptions = {}): Promise<NodeHan
 }
 
 /**
+ * Starts a node process without waiting for anything (e.g. one that waits for its Redis before it
+ * listens); registered like the others, so `killAllNodes` disposes of it.
+ */
+export function spawnNode(options: { env?: Record<string, string>; dataDir?: string } = {}): LoggedProcess & { dataDir: string } {
+  const dataDir = options.dataDir ?? freshDataDir();
+  return { ...spawnServer({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...options.env }), dataDir };
+}
+
+/**
  * Runs a node that is expected to exit on its own (e.g. on bad configuration); resolves with its
  * exit status and output, killing it if it is still running after `timeoutMs`.
  */

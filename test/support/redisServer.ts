@@ -27,9 +27,10 @@ export async function freePort(): Promise<number> {
 /**
  * A private redis-server child on a random port (`redis-server` must be on PATH), so tests are
  * isolated from each other and from any Redis on the machine, and can kill and restart it.
+ * `port`: that one instead (a node told to use a Redis that is not there yet).
  */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedis(options: { port?: number } = {}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   let child: ChildProcess | null = null;
 
   async function launch(): Promise<void> {
