@@ -95,7 +95,14 @@ export type RoomCommand =
    * `carrySnapshot`: the store will drop everything before `beforeSeq`, not only messages, so the
    * event must carry the room (and is appended even when no more messages go).
    */
-  | { type: 'TrimHistory'; beforeSeq: number; carrySnapshot?: boolean };
+  | {
+      type: 'TrimHistory';
+      /** Messages below this seq go (an age cut, say). */
+      beforeSeq: number;
+      /** Also: keep only the room's newest this-many messages (counted as messages, not seqs). */
+      keepMessages?: number;
+      carrySnapshot?: boolean;
+    };
 
 /** Events to append, each with its id. An empty list means "nothing to do" (e.g. a resend). */
 export type Decision = Array<RoomEventBody & { id: string }>;
@@ -134,12 +141,16 @@ export function decide(state: RoomState, command: RoomCommand): Decision {
       return [{ id, type: 'MessagePosted', data: { roomId, messageId, clientMessageId, author, body } }];
     }
     case 'TrimHistory': {
-      const beforeSeq = Math.max(state.trimmedBefore, Math.min(command.beforeSeq, state.revision + 1));
+      const wanted = Math.max(command.beforeSeq, command.keepMessages === undefined ? 1 : cutKeepingNewest(state, command.keepMessages));
+      const beforeSeq = Math.max(state.trimmedBefore, Math.min(wanted, state.revision + 1));
       if (command.carrySnapshot) {
         const room = snapshotOf(state)!;
         return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq, room } }];
       }
       if (beforeSeq <= state.trimmedBefore) return [];
+      // A cut that would remove no message records nothing: otherwise every run over a quiet room
+      // appends a trim event, whose own seq then moves the next run's cut.
+      if (![...state.messages.values()].some((message) => message.seq < beforeSeq)) return [];
       return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq } }];
     }
     case 'EditMessage':
@@ -165,3 +176,10 @@ export const roomDecider: Decider<RoomState, RoomCommand, RoomEventBody> = {
   evolve,
   decide,
 };
+
+/** The seq below which all but the room's newest `keep` messages lie (1 when it has no more than that). */
+function cutKeepingNewest(state: RoomState, keep: number): number {
+  if (state.messages.size <= keep) return 1;
+  const seqs = [...state.messages.values()].map((message) => message.seq).sort((a, b) => b - a);
+  return seqs[keep - 1]!;
+}

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { TRIMMABLE_EVENT_TYPES, roomIdOfStream } from '../domain/events.js';
 import type { EventStore } from '../eventStore/eventStore.js';
 import type { DeletesOldEvents } from '../eventStore/retentionCapabilities.js';
-import { trimPoint, type RetentionPolicy } from './policy.js';
+import { ageCut, trimPoint, type RetentionPolicy } from './policy.js';
 import type { RoomTrimmer } from './roomTrimmer.js';
 
 /**
@@ -27,9 +27,11 @@ export async function deleteOldEvents(options: {
   let deleted = 0;
   for (const room of await store.retentionScan({ prefix: 'room-', since })) {
     const roomId = roomIdOfStream(room.stream);
-    const before = trimPoint(room, policy);
-    if (!roomId || before <= 1) continue;
-    const trimmedBefore = await trimmer.trimHistory(roomId, before);
+    // The furthest any cut could reach: a room with nothing that far back is skipped unread.
+    if (!roomId || trimPoint(room, policy) <= 1) continue;
+    // The count is of messages, decided on the room itself: the trim events retention appends
+    // take seqs too, and must not count as history.
+    const trimmedBefore = await trimmer.trimHistory(roomId, ageCut(room, policy), { keepMessages: policy.maxCount });
     deleted += await store.trimStream(room.stream, { beforeRevision: trimmedBefore, types: TRIMMABLE_EVENT_TYPES });
   }
   if (deleted > 0) options.log.info({ deleted }, 'retention removed old messages');

@@ -6,7 +6,10 @@
 export interface RetentionPolicy {
   /** Messages older than this go. */
   maxAgeMs?: number;
-  /** Only the newest this-many seqs of a room keep their messages. */
+  /**
+   * Only a room's newest this-many messages are kept. (A store that drops stream prefixes counts
+   * events instead: EventStoreDB's `$maxCount`.)
+   */
   maxCount?: number;
   intervalMs: number;
 }
@@ -21,12 +24,20 @@ export function cutoff(policy: RetentionPolicy, now: number): number {
   return policy.maxAgeMs !== undefined ? now - policy.maxAgeMs : Number.MAX_SAFE_INTEGER;
 }
 
-/** Where a room's messages should start under the policy (1 = keep everything). Pure. */
+/**
+ * How far back a room's cut can reach at most under the policy (1 = keep everything), from its
+ * last seq alone: a count of seqs bounds a count of messages. Pure.
+ */
 export function trimPoint(room: { head: number; firstSince: number | null }, policy: RetentionPolicy): number {
   let before = 1;
   if (policy.maxCount !== undefined) before = Math.max(before, room.head - policy.maxCount + 1);
   if (policy.maxAgeMs !== undefined) before = Math.max(before, room.firstSince ?? room.head + 1);
   return before;
+}
+
+/** Where the age limit alone puts a room's cut (1 = no age limit). Pure. */
+export function ageCut(room: { head: number; firstSince: number | null }, policy: RetentionPolicy): number {
+  return policy.maxAgeMs === undefined ? 1 : (room.firstSince ?? room.head + 1);
 }
 
 /** `30d`, `12h`, `90m`, `45s`, or a number of seconds. */

@@ -9,13 +9,18 @@ import { dropsStreamPrefixes, retentionStrategyOf } from '../../src/retention/st
 
 /*
  * The retention job picks its strategy from the store's declared capability alone; the room side
- * is a fake RoomTrimmer that records its calls and appends the trim as the real one does.
+ * is a fake RoomTrimmer that records its calls and appends the trim as the real one does (the
+ * count cut, decided by the room itself, is taken from the stream's posts here).
  */
 function fakeTrimmer(store: EventStore) {
   const calls: Array<[string, ...unknown[]]> = [];
   const trimmer: RoomTrimmer = {
     async trimHistory(roomId, beforeSeq, options) {
       calls.push(['trimHistory', roomId, beforeSeq, options]);
+      if (options?.keepMessages !== undefined) {
+        const posts = (await store.readStream(roomStream(roomId))).filter((e) => e.type === 'MessagePosted').map((e) => e.revision);
+        if (posts.length > options.keepMessages) beforeSeq = Math.max(beforeSeq, posts.at(-options.keepMessages)!);
+      }
       const data = { roomId, beforeSeq };
       await store.append(roomStream(roomId), [{ id: `trim-${roomId}-${beforeSeq}`, type: 'HistoryTrimmed', data }], { expectedRevision: 'any' });
       return beforeSeq;
@@ -64,9 +69,9 @@ describe('the retention job', () => {
     const { trimmer, calls } = fakeTrimmer(store);
     const job = startRetention({ store, trimmer, roomIds: async () => ['r'], policy: { maxCount: 5, intervalMs: 60_000 }, log: log() });
     jobs.push(job);
-    // Head 12, keep the newest 5 seqs: messages below 8 go (revisions 3..7); structure stays.
+    // Posts at 3..12, keep the newest 5: messages below 8 go (revisions 3..7); structure stays.
     expect(await job.runOnce()).toBe(5);
-    expect(calls).toEqual([['trimHistory', 'r', 8, undefined]]);
+    expect(calls).toEqual([['trimHistory', 'r', 1, { keepMessages: 5 }]]);
     expect((await store.readStream(roomStream('r'))).map((e) => e.revision)).toEqual([1, 2, 8, 9, 10, 11, 12, 13]);
   });
 

@@ -222,6 +222,18 @@ describe('room: TrimHistory', () => {
     room.given([...history, trimmed(6)]).when(trim(3)).thenNothing();
   });
 
+  it('a cut that would remove no message decides nothing (a quiet room, or only joins below it)', () => {
+    room.given(history).when(trim(5)).thenNothing();
+    room.given([...history, trimmed(7)]).when(trim(8)).thenNothing();
+  });
+
+  it('by count: keeps the newest messages, counted as messages, not seqs', () => {
+    room.given(history).when({ type: 'TrimHistory', beforeSeq: 1, keepMessages: 1 }).then([trimmed(6)]);
+    room.given(history).when({ type: 'TrimHistory', beforeSeq: 1, keepMessages: 2 }).thenNothing();
+    // The trim event's own seq (7) does not make the next run cut again.
+    room.given([...history, trimmed(6)]).when({ type: 'TrimHistory', beforeSeq: 1, keepMessages: 1 }).thenNothing();
+  });
+
   it('with a snapshot: carries the room as it is (name, password, creator, members), even when no more messages go', () => {
     room
       .given(history)

@@ -1,6 +1,7 @@
+import type { TrimOptions } from '../../retention/roomTrimmer.js';
 import { runCommand, type RunCommandPorts } from '../runCommand.js';
 
-export type TrimHistory = (roomId: string, beforeSeq: number, options?: { carrySnapshot?: boolean }) => Promise<number>;
+export type TrimHistory = (roomId: string, beforeSeq: number, options?: TrimOptions) => Promise<number>;
 
 /**
  * Retention's decision for a room, recorded in its log; resolves with where its messages now
@@ -9,8 +10,10 @@ export type TrimHistory = (roomId: string, beforeSeq: number, options?: { carryS
  */
 export function trimHistory(ports: RunCommandPorts): TrimHistory {
   return async (roomId, beforeSeq, options = {}) => {
-    const { carrySnapshot } = options;
-    const outcome = await runCommand(ports, 'trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq, carrySnapshot }), { waitForReadModels: false });
+    const { carrySnapshot, keepMessages } = options;
+    const outcome = await runCommand(ports, 'trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq, keepMessages, carrySnapshot }), {
+      waitForReadModels: false,
+    });
     return outcome.state.trimmedBefore;
   };
 }
