@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Three tiers, picked by file name (README, "Tests"): unit tests are pure and fast; int tests touch
-// real adapters (SQLite files, a redis-server child); e2e tests start real server processes.
+// real adapters (SQLite files, a redis-server child); e2e tests run real servers, in the test
+// process through buildApp (test/support/inProcessNode.ts), or as child processes where a kill,
+// a signal or the output is under test.
 export default defineConfig({
   resolve: {
     // graphql 16 ships CJS (main) and ESM (module) without an exports map: Node resolves the CJS

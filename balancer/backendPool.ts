@@ -1,33 +1,55 @@
 import { Agent, get } from 'node:http';
 import { choose, type Candidate } from './choose.js';
 
+/**
+ * What the balancer knows of a backend. `ready`: its /readyz answered 200. Otherwise what it said
+ * or did: `draining` or `starting` (it says it takes nothing new), `unready` (it answers, but not
+ * 200 — e.g. its event store fails — or answers too late), `down` (not reachable at all).
+ */
+export type BackendState = 'ready' | 'unready' | 'draining' | 'starting' | 'down';
+
+/** How a request to a backend failed (dispatcher.ts `failed`). */
+export type Failure = 'down' | 'draining' | 'timeout';
+
 export interface Backend extends Candidate {
   url: URL;
   /** Connections open through THIS balancer right now. */
   open: number;
-  /** Where it came from: the static list, or discovery (dropped when its announcement lapses). */
+  /** Where it came from: the static list, or discovery. */
   source: 'static' | 'discovered';
-  lastCheckOk: boolean;
+  state: BackendState;
+  /** Discovered, and its announcement has lapsed: dropped as soon as it is not ready either. */
+  unannounced: boolean;
 }
 
 export interface BackendPoolOptions {
   healthIntervalMs: number;
   healthTimeoutMs: number;
   onChange?: (backend: Backend, event: 'added' | 'removed' | 'ejected' | 'restored') => void;
+  /** Panic began (`unready`: how many nodes traffic now goes to) or ended. */
+  onPanic?: (panic: boolean, unready: number) => void;
 }
+
+const FROM_STATUS: Record<string, BackendState> = { draining: 'draining', starting: 'starting' };
 
 /**
  * The backends and what we know of them. Health: every `healthIntervalMs` each backend's
  * `/readyz` is fetched; only a 200 keeps it in rotation (a draining node answers 503, a dead one
  * does not answer), so a failing node stops getting new connections within one interval plus the
- * timeout. A failed connect ejects a backend at once (passive check); the next good check
+ * timeout. A failed request takes a backend out at once (passive check); the next good check
  * restores it. The report's `connections` field feeds the least-connections choice.
+ *
+ * Panic: when no backend is ready but some answer and are not draining or starting, the cause is
+ * more likely shared (a dependency of every node) than in each node, and refusing everything would
+ * turn a partial outage into a total one; so, like Envoy below its panic threshold, `pick` then
+ * chooses among those (README, "The balancer").
  */
 export class BackendPool {
   private readonly backends = new Map<string, Backend>();
   private turn = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly spread = new Set<NodeJS.Timeout>();
+  private panic = false;
   /**
    * One kept-alive socket per backend for the checks. `fetch` (undici) costs several times more
    * event-loop time per check than a plain http.get, and that time lands between proxied frames.
@@ -38,31 +60,47 @@ export class BackendPool {
 
   add(url: string, source: Backend['source']): void {
     const key = new URL(url).origin;
-    if (this.backends.has(key)) return;
-    const backend: Backend = { id: key, url: new URL(key), ready: false, reported: 0, delta: 0, open: 0, source, lastCheckOk: false };
+    const known = this.backends.get(key);
+    if (known) {
+      known.unannounced = false;
+      return;
+    }
+    const backend: Backend = { id: key, url: new URL(key), ready: false, reported: 0, delta: 0, open: 0, source, state: 'unready', unannounced: false };
     this.backends.set(key, backend);
     this.options.onChange?.(backend, 'added');
     void this.check(backend);
   }
 
-  /** Replaces the discovered set (static backends stay). */
+  /**
+   * Replaces the discovered set (static backends stay). A discovered backend missing from it goes
+   * once it is not ready: at once if it is not, else after a health check made now. So a draining
+   * node (it withdraws, then answers 503) leaves within a check, while a Redis that lost every
+   * announcement (restarted without persistence) does not empty the pool of nodes that serve.
+   */
   setDiscovered(urls: string[]): void {
     const wanted = new Set(urls.map((url) => new URL(url).origin));
-    for (const [key, backend] of this.backends) {
-      if (backend.source === 'discovered' && !wanted.has(key)) {
-        this.backends.delete(key);
-        this.options.onChange?.(backend, 'removed');
-      }
+    for (const backend of this.backends.values()) {
+      if (backend.source !== 'discovered' || wanted.has(backend.id)) continue;
+      backend.unannounced = true;
+      if (!backend.ready) this.remove(backend);
+      else void this.check(backend);
     }
     for (const url of urls) this.add(url, 'discovered');
   }
 
-  /** The ready backend with the least load, or null. */
-  pick(): Backend | null {
+  /** The ready backend with the least load; in panic, the answering one with the least load; or null. */
+  pick(): { backend: Backend; panic: boolean } | null {
     const all = [...this.backends.values()];
-    const picked = choose(all, this.turn++) as Backend | null;
+    const turn = this.turn++;
     if (this.turn > 1e9) this.turn = 0;
-    return picked;
+    const ready = choose(all, turn);
+    if (ready) return { backend: ready, panic: false };
+    const any = choose(all, turn, (b) => b.state === 'unready');
+    return any ? { backend: any, panic: true } : null;
+  }
+
+  get inPanic(): boolean {
+    return this.panic;
   }
 
   opened(backend: Backend): void {
@@ -75,11 +113,9 @@ export class BackendPool {
     backend.delta--;
   }
 
-  /** A connect to it failed: take it out of rotation until a health check says otherwise. */
-  eject(backend: Backend): void {
-    if (!backend.ready) return;
-    backend.ready = false;
-    this.options.onChange?.(backend, 'ejected');
+  /** A request to it failed: out of rotation until a health check says otherwise. */
+  eject(backend: Backend, failure: Failure): void {
+    this.setState(backend, failure === 'timeout' ? 'unready' : failure);
   }
 
   list(): Backend[] {
@@ -110,28 +146,54 @@ export class BackendPool {
     this.agent.destroy();
   }
 
+  private remove(backend: Backend): void {
+    if (!this.backends.delete(backend.id)) return;
+    this.options.onChange?.(backend, 'removed');
+    this.updatePanic();
+  }
+
+  private setState(backend: Backend, state: BackendState): void {
+    const wasReady = backend.ready;
+    backend.state = state;
+    backend.ready = state === 'ready';
+    if (wasReady !== backend.ready) this.options.onChange?.(backend, backend.ready ? 'restored' : 'ejected');
+    this.updatePanic();
+  }
+
+  private updatePanic(): void {
+    const all = [...this.backends.values()];
+    const unready = all.filter((b) => b.state === 'unready').length;
+    const panic = unready > 0 && !all.some((b) => b.ready);
+    if (panic === this.panic) return;
+    this.panic = panic;
+    this.options.onPanic?.(panic, unready);
+  }
+
   private async check(backend: Backend): Promise<void> {
     const openAtCheck = backend.open;
-    let ok = false;
+    let state: BackendState;
     let reported: number | null = null;
     try {
       const { status, body } = await this.readyz(backend.url);
-      ok = status === 200;
-      const connections = (JSON.parse(body || '{}') as { connections?: unknown }).connections;
-      if (typeof connections === 'number') reported = connections;
-    } catch {
-      // Not answering, answering late, or not JSON: ok stays as the status said, or false.
+      let said: { connections?: unknown; status?: unknown } = {};
+      try {
+        said = JSON.parse(body || '{}') as typeof said;
+      } catch {
+        // Not JSON: the status code alone decides.
+      }
+      if (typeof said.connections === 'number') reported = said.connections;
+      state = status === 200 ? 'ready' : (FROM_STATUS[String(said.status)] ?? 'unready');
+    } catch (error) {
+      // Answering late is a node alive but slow; not answering at all is a node gone.
+      state = (error as { timedOut?: boolean }).timedOut ? 'unready' : 'down';
     }
     if (!this.backends.has(backend.id)) return;
     // The report includes our own connections as they were when it was taken; what we opened or
     // closed since then is the delta. Without a report, our own count is all we know.
     backend.reported = reported ?? openAtCheck;
     backend.delta = backend.open - openAtCheck;
-    backend.lastCheckOk = ok;
-    if (ok !== backend.ready) {
-      backend.ready = ok;
-      this.options.onChange?.(backend, ok ? 'restored' : 'ejected');
-    }
+    this.setState(backend, state);
+    if (backend.unannounced && !backend.ready) this.remove(backend);
   }
 
   private readyz(base: URL): Promise<{ status: number; body: string }> {
@@ -145,7 +207,7 @@ export class BackendPool {
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
         response.on('error', reject);
       });
-      request.on('timeout', () => request.destroy(new Error('health check timed out')));
+      request.on('timeout', () => request.destroy(Object.assign(new Error('health check timed out'), { timedOut: true })));
       request.on('error', reject);
     });
   }

@@ -29,6 +29,13 @@ const schema = z.object({
   /** A backend must answer the upgrade within this, or the client gets 502. */
   UPSTREAM_TIMEOUT_MS: integer(100).default(5_000),
   /**
+   * Request bodies up to this size are read whole before they are sent, so that a request a node
+   * never got (connection refused, or refused with 503 while draining) can be sent to another node
+   * (httpProxy.ts). Larger ones are streamed: retried only if none of the body was sent yet.
+   * The nodes' default MAX_REQUEST_BYTES.
+   */
+  RETRY_BODY_BYTES: integer(0, 16 * 1024 * 1024).default(64 * 1024),
+  /**
    * Processes that proxy, the primary included (workers.ts), default one per CPU: after the
    * upgrade every frame costs the proxy two system calls, and a message fanned out to many sockets
    * is a burst of them, so a second core shortens the tail. 1 = a single process.

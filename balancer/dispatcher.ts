@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { Admission } from './admission.js';
-import { BackendPool } from './backendPool.js';
+import { Admission, type Refusal } from './admission.js';
+import { BackendPool, type BackendState, type Failure } from './backendPool.js';
 import type { BalancerConfig } from './config.js';
 import { discoverBackends } from './discovery.js';
+
+export type { Failure, Refusal };
 
 /** A backend as the proxying code needs it. */
 export interface BackendRef {
@@ -14,29 +16,36 @@ export interface BackendRef {
 export interface BackendStatus {
   id: string;
   ready: boolean;
+  state: BackendState;
   open: number;
 }
 
-export type Dispatch =
-  | { refused: { status: 503 | 429; reason: string } }
-  | { noBackend: true }
-  | { backend: BackendRef };
+/** What /healthz shows: every backend, and whether no node is ready and traffic goes to unready ones. */
+export interface PoolStatus {
+  backends: BackendStatus[];
+  panic: boolean;
+}
+
+export type Dispatch = { noBackend: true } | { backend: BackendRef };
 
 /**
- * The balancer's decisions, apart from the bytes: who is admitted (per TCP connection) and which
- * backend each new connection or request goes to, with the counts that choice is made on. One
- * process makes them all (this one, or the primary for every worker: clusterDispatcher.ts), so
- * caps and least-connections counts are exact however many processes proxy.
+ * The balancer's decisions, apart from the bytes: who is admitted (per TCP connection, when it is
+ * accepted) and which backend each new connection or request goes to, with the counts that choice
+ * is made on. One process makes them all (this one, or the primary for every worker:
+ * remoteDispatcher.ts), so caps and least-connections counts are exact however many processes
+ * proxy.
  */
 export interface Dispatcher {
-  /** `ip` given: admit the TCP connection first (its first request). On `backend`, it is counted open. */
-  dispatch(ip: string | null): Promise<Dispatch>;
-  closed(backend: BackendRef): void;
-  /** It could not be reached, or refused as draining: out of rotation until a health check says otherwise. */
-  failed(backend: BackendRef): void;
+  /** A TCP connection from `ip` was accepted: counted (null), or refused and not counted. */
+  admit(ip: string): Promise<Refusal | null>;
   /** The admitted TCP connection from `ip` closed. */
   release(ip: string): void;
-  status(): Promise<BackendStatus[]>;
+  /** A backend for a new request or upgrade; on `backend`, it is counted open until `closed`. */
+  dispatch(): Promise<Dispatch>;
+  closed(backend: BackendRef): void;
+  /** A request to it failed (unreachable, refused as draining, or no answer in time): out of rotation until a health check says otherwise. */
+  failed(backend: BackendRef, failure: Failure): void;
+  status(): Promise<PoolStatus>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -47,12 +56,29 @@ export interface Dispatcher {
  */
 export function localDispatcher(config: BalancerConfig, log: Logger, registry: Registry): Dispatcher {
   const ejections = new Counter({ name: 'balancer_ejections_total', help: 'Backends taken out of rotation', labelNames: ['backend'], registers: [registry] });
+  const panicRouted = new Counter({
+    name: 'balancer_panic_routed_total',
+    help: 'Requests and upgrades sent to an unready node because no node was ready (panic)',
+    registers: [registry],
+  });
   const pool = new BackendPool({
     healthIntervalMs: config.HEALTH_INTERVAL_MS,
     healthTimeoutMs: config.HEALTH_TIMEOUT_MS,
     onChange: (backend, event) => {
       if (event === 'ejected') ejections.inc({ backend: backend.id });
-      log.info({ backend: backend.id, event }, `backend ${event}`);
+      log.info({ backend: backend.id, event, state: backend.state }, `backend ${event}`);
+    },
+    onPanic: (panic, unready) => {
+      if (panic) log.warn({ unready }, `no node is ready: panic, routing to the ${unready} that answer anyway`);
+      else log.info('panic over: routing to ready nodes only');
+    },
+  });
+  new Gauge({
+    name: 'balancer_panic',
+    help: '1 while no node is ready and traffic goes to unready ones anyway',
+    registers: [registry],
+    collect() {
+      this.set(pool.inPanic ? 1 : 0);
     },
   });
   new Gauge({
@@ -78,35 +104,46 @@ export function localDispatcher(config: BalancerConfig, log: Logger, registry: R
   const known = (ref: BackendRef) => pool.list().find((b) => b.id === ref.id);
 
   return {
-    async dispatch(ip) {
-      if (ip !== null) {
-        const refused = admission.admit(ip);
-        if (refused) return { refused };
-      }
-      const backend = pool.pick();
-      if (!backend) return { noBackend: true };
-      pool.opened(backend);
-      return { backend };
+    admit: async (ip) => admission.admit(ip),
+    release: (ip) => admission.release(ip),
+    async dispatch() {
+      const picked = pool.pick();
+      if (!picked) return { noBackend: true };
+      if (picked.panic) panicRouted.inc();
+      pool.opened(picked.backend);
+      return { backend: picked.backend };
     },
     closed(ref) {
       const backend = known(ref);
       if (backend) pool.closed(backend);
     },
-    failed(ref) {
+    failed(ref, failure) {
       const backend = known(ref);
-      if (backend) pool.eject(backend);
+      if (backend) pool.eject(backend, failure);
     },
-    release: (ip) => admission.release(ip),
-    status: async () => pool.list().map(({ id, ready, open }) => ({ id, ready, open })),
+    status: async () => ({
+      backends: pool.list().map(({ id, ready, state, open }) => ({ id, ready, state, open })),
+      panic: pool.inPanic,
+    }),
     async start() {
       pool.start();
       if (config.REDIS_URL) {
+        // Said once per outage, not at every round and reconnect attempt; the nodes known so far
+        // stay meanwhile (and health checks still run on them).
+        let failing = false;
         discovery = discoverBackends({
           url: config.REDIS_URL,
           prefix: config.REDIS_PREFIX,
           intervalMs: config.HEALTH_INTERVAL_MS,
-          onBackends: (urls) => pool.setDiscovered(urls),
-          onError: (error) => log.warn({ err: error }, 'discovery failed'),
+          onBackends: (urls) => {
+            if (failing) log.info('discovery answers again');
+            failing = false;
+            pool.setDiscovered(urls);
+          },
+          onError: (error) => {
+            if (!failing) log.warn({ error: error instanceof Error ? error.message : String(error) }, 'discovery failed; keeping the nodes known so far');
+            failing = true;
+          },
         });
       }
     },

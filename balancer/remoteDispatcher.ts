@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { BackendRef, BackendStatus, Dispatch, Dispatcher } from './dispatcher.js';
+import type { BackendRef, Dispatch, Dispatcher, Failure, PoolStatus, Refusal } from './dispatcher.js';
 import { answer, ask, tell, type Peer } from './workerRpc.js';
 
 /**
@@ -27,12 +27,20 @@ export function serveDispatcher(dispatcher: Dispatcher): {
     return true;
   };
 
-  answer('dispatch', async (payload, from) => {
-    const { ip } = payload as { ip: string | null };
+  answer('admit', async (payload, from) => {
+    const ip = String(payload);
     const mine = ledger(from);
-    const outcome = await dispatcher.dispatch(ip);
-    if ('refused' in outcome) return outcome;
-    if (ip !== null) mine.ips.set(ip, (mine.ips.get(ip) ?? 0) + 1);
+    const refusal = await dispatcher.admit(ip);
+    if (!refusal) mine.ips.set(ip, (mine.ips.get(ip) ?? 0) + 1);
+    return refusal;
+  });
+  answer('release', (payload, from) => {
+    const ip = String(payload);
+    if (take(ledger(from).ips, ip)) dispatcher.release(ip);
+  });
+  answer('dispatch', async (_payload, from) => {
+    const mine = ledger(from);
+    const outcome = await dispatcher.dispatch();
     if ('noBackend' in outcome) return outcome;
     const { id, url } = outcome.backend;
     const entry = mine.backends.get(id) ?? { id, url, count: 0 };
@@ -48,12 +56,8 @@ export function serveDispatcher(dispatcher: Dispatcher): {
     dispatcher.closed(entry);
   });
   answer('failed', (payload) => {
-    const { id, url } = payload as { id: string; url: string };
-    dispatcher.failed({ id, url: new URL(url) });
-  });
-  answer('release', (payload, from) => {
-    const ip = String(payload);
-    if (take(ledger(from).ips, ip)) dispatcher.release(ip);
+    const { id, url, failure } = payload as { id: string; url: string; failure: Failure };
+    dispatcher.failed({ id, url: new URL(url) }, failure);
   });
   answer('status', () => dispatcher.status());
 
@@ -70,7 +74,7 @@ export function serveDispatcher(dispatcher: Dispatcher): {
   };
 }
 
-/** A worker's dispatcher: every decision is the primary's (one IPC round trip per new connection or request). */
+/** A worker's dispatcher: every decision is the primary's (one IPC round trip per accepted connection, and per request or upgrade). */
 export function dispatcherFromPrimary(): Dispatcher {
   const urls = new Map<string, URL>();
   const ref = (id: string, href: string): BackendRef => {
@@ -79,19 +83,21 @@ export function dispatcherFromPrimary(): Dispatcher {
     return { id, url };
   };
   return {
-    async dispatch(ip) {
-      const outcome = await ask<Dispatch | { backend: { id: string; url: string } }>(null, 'dispatch', { ip }).catch(
+    admit: (ip) =>
+      ask<Refusal | null>(null, 'admit', ip).catch(
         // No answer (the primary is going away): refuse rather than admit past the caps.
-        (): Dispatch => ({ refused: { status: 503, reason: 'balancer is restarting' } }),
-      );
+        (): Refusal => ({ status: 503, reason: 'balancer is restarting' }),
+      ),
+    release: (ip) => tell(null, 'release', ip),
+    async dispatch() {
+      const outcome = await ask<Dispatch | { backend: { id: string; url: string } }>(null, 'dispatch', null).catch((): Dispatch => ({ noBackend: true }));
       if ('backend' in outcome) return { backend: ref(outcome.backend.id, String(outcome.backend.url)) };
       return outcome;
     },
     closed: (backend) => tell(null, 'closed', { id: backend.id }),
-    // Urgent: the client hears of the failure right after, and may ask again at once.
-    failed: (backend) => tell(null, 'failed', { id: backend.id, url: backend.url.href }, { urgent: true }),
-    release: (ip) => tell(null, 'release', ip),
-    status: () => ask<BackendStatus[]>(null, 'status', null),
+    // Urgent: the request is retried (or the client told) right after, and the next pick must skip it.
+    failed: (backend, failure) => tell(null, 'failed', { id: backend.id, url: backend.url.href, failure }, { urgent: true }),
+    status: () => ask<PoolStatus>(null, 'status', null),
     start: async () => {},
     stop: async () => {},
   };

@@ -42,7 +42,7 @@ export async function runPrimary(config: BalancerConfig, log: Logger): Promise<v
   };
   const processes = async () => {
     const theirs = served.holdings();
-    const total = (await dispatcher.status()).reduce((n, b) => n + b.open, 0);
+    const total = (await dispatcher.status()).backends.reduce((n, b) => n + b.open, 0);
     const own = total - theirs.reduce((n, w) => n + w.open, 0);
     return [{ pid: process.pid, open: own }, ...theirs];
   };

@@ -10,6 +10,11 @@ export interface GraphQLContext {
   subscriptions: Subscriptions;
   /** Identifies the connection for presence (a WebSocket, or one SSE/HTTP request). */
   connectionId: string;
+  /**
+   * The client's address (per-address limits): the socket's peer, or the address a trusted proxy
+   * forwarded (TRUST_PROXY, src/server/clientAddress.ts); null when unknown.
+   */
+  clientAddress: string | null;
 }
 
 export const builder = new SchemaBuilder<{

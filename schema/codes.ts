@@ -4,7 +4,8 @@
  *
  * Two families:
  * - **Error codes**: `extensions.code` of a GraphQL error. Each says whether trying the same call
- *   again can ever succeed (`retry`): only RATE_LIMITED can, after `extensions.retryAfterMs`.
+ *   again can ever succeed (`retry`): only RATE_LIMITED and UNAVAILABLE can, after
+ *   `extensions.retryAfterMs`.
  * - **WebSocket close codes**: each says whether the client should reconnect (and resume every
  *   room with `afterSeq`, losing nothing) or stop and fix something first. Like Centrifuge's
  *   disconnect table, the split is by range where the protocol lets us choose: 4000–4099 and the
@@ -19,6 +20,7 @@ export const ErrorCodes = {
   BAD_USER_INPUT: { retry: false, meaning: 'an argument is malformed or out of range' },
   RATE_LIMITED: { retry: true, meaning: 'too many writes: retry after extensions.retryAfterMs' },
   PAYLOAD_TOO_LARGE: { retry: false, meaning: 'a body, name or request is over its size limit' },
+  UNAVAILABLE: { retry: true, meaning: 'the answer would be stale or partial (history being rebuilt): retry after extensions.retryAfterMs' },
 } as const satisfies Record<string, { retry: boolean; meaning: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { ChatError, RateLimitedError, type ChatErrorKind } from '../src/domain/errors.js';
+import { ChatError, RateLimitedError, UnavailableError, type ChatErrorKind } from '../src/domain/errors.js';
 import type { ErrorCode } from './codes.js';
 
 /*
@@ -18,12 +18,13 @@ export const ERROR_CODE_OF_KIND = {
   invalid_input: 'BAD_USER_INPUT',
   too_large: 'PAYLOAD_TOO_LARGE',
   rate_limited: 'RATE_LIMITED',
+  unavailable: 'UNAVAILABLE',
 } as const satisfies Record<ChatErrorKind, ErrorCode>;
 
 /** `extensions` of the GraphQL error a ChatError becomes. */
 export function errorExtensions(error: ChatError): { code: ErrorCode; retryAfterMs?: number } {
   const code = ERROR_CODE_OF_KIND[error.kind];
-  return error instanceof RateLimitedError ? { code, retryAfterMs: error.retryAfterMs } : { code };
+  return error instanceof RateLimitedError || error instanceof UnavailableError ? { code, retryAfterMs: error.retryAfterMs } : { code };
 }
 
 /**

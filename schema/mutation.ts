@@ -7,18 +7,18 @@ builder.mutationFields((t) => ({
   createSession: t.field({
     type: SessionType,
     args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, { name }, ctx) => ctx.chat.createSession(name),
+    resolve: (_root, { name }, ctx) => ctx.chat.createSession(name, ctx.clientAddress),
   }),
   createRoom: t.field({
     type: RoomType,
     description: 'Creates a room and joins its creator. With a password, the room is private.',
     args: { name: t.arg.string({ required: true }), password: t.arg.string() },
-    resolve: (_root, { name, password }, ctx) => ctx.chat.createRoom(ctx.viewer, name, password),
+    resolve: (_root, { name, password }, ctx) => ctx.chat.createRoom(ctx.viewer, name, password, ctx.clientAddress),
   }),
   joinRoom: t.field({
     type: RoomType,
     args: { roomId: t.arg.id({ required: true }), password: t.arg.string() },
-    resolve: (_root, { roomId, password }, ctx) => ctx.chat.joinRoom(ctx.viewer, String(roomId), password),
+    resolve: (_root, { roomId, password }, ctx) => ctx.chat.joinRoom(ctx.viewer, String(roomId), password, ctx.clientAddress),
   }),
   leaveRoom: t.field({
     type: RoomType,

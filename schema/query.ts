@@ -10,7 +10,7 @@ builder.queryFields((t) => ({
     type: RoomType,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => ctx.chat.room(String(id)),
+    resolve: (_root, { id }, ctx) => ctx.chat.room(ctx.viewer, String(id)),
   }),
   rooms: t.field({
     type: [RoomType],

@@ -2,8 +2,41 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { integer, parseEnv } from '../common/env.js';
 import { parseDuration } from './retention/policy.js';
+import { parseTrustedProxies } from './server/clientAddress.js';
 
 export { ConfigError } from '../common/env.js';
+
+/** A duration setting (`5m`, `30s`, … or seconds), as milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === null || ms <= 0) ctx.addIssue({ code: 'custom', message: 'a duration such as 5m, 30s or 3600' });
+      return ms ?? 0;
+    })
+    .prefault(fallback);
+
+/**
+ * A rate limit setting, `<count>/<duration>` (`30/1m`: a burst of 30, then one every 2 s), or `0`
+ * for none. The limits themselves are in src/limits/writeLimits.ts.
+ */
+const rate = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      if (value === '0') return { limit: 0, windowMs: 1_000 };
+      const match = /^(\d+)\s*\/\s*(.+)$/.exec(value);
+      const windowMs = match ? parseDuration(match[2]!) : null;
+      if (!match || windowMs === null || windowMs <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'a count per duration such as 30/1m (a burst of 30, then one every 2 s), or 0 for none' });
+        return { limit: 0, windowMs: 1_000 };
+      }
+      return { limit: Number(match[1]), windowMs };
+    })
+    .prefault(fallback);
 
 /**
  * Every environment variable the node reads, in one place, validated with clear errors.
@@ -33,6 +66,42 @@ const schema = z.object({
     .optional(),
   RATE_LIMIT_MESSAGES: integer(0).default(20),
   RATE_LIMIT_WINDOW_MS: integer(1).default(10_000),
+  // The other writes per user, and per client address (README, "Limits and abuse"). Each is off
+  // when RATE_LIMIT_MESSAGES=0, which turns every limit off (benchmarks and load tests).
+  RATE_LIMIT_EDITS: rate('30/1m'),
+  RATE_LIMIT_DELETES: rate('30/1m'),
+  /** Joins and leaves together (those that change membership). */
+  RATE_LIMIT_JOINS: rate('20/10m'),
+  /** Rooms created, per user. */
+  RATE_LIMIT_ROOMS: rate('10/1h'),
+  RATE_LIMIT_TYPING: rate('30/30s'),
+  RATE_LIMIT_SESSIONS_PER_ADDRESS: rate('300/5m'),
+  RATE_LIMIT_ROOMS_PER_ADDRESS: rate('100/100s'),
+  /** Wrong passwords free of delay, per (user, room), per room and per address; then the delays double. */
+  PASSWORD_FAILURES_PER_USER: integer(0).default(5),
+  PASSWORD_FAILURES_PER_ROOM: integer(0).default(50),
+  PASSWORD_FAILURES_PER_ADDRESS: integer(0).default(50),
+  /** The longest delay after wrong passwords (they start at 1 s and double). */
+  PASSWORD_BACKOFF_MAX: duration('5m'),
+  /** Password checks (scrypt) running at once, and waiting for their turn (past that: RATE_LIMITED). */
+  PASSWORD_CHECKS_AT_ONCE: integer(1, 64).default(2),
+  PASSWORD_CHECKS_QUEUED: integer(0).default(200),
+  /** Whose X-Forwarded-For to believe: none, loopback, private, or addresses and CIDR ranges. */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          parseTrustedProxies(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'none, or a comma-separated list of loopback, private, IP addresses and CIDR ranges' },
+    )
+    .default('loopback'),
   SESSION_TTL_SECONDS: integer(60).default(30 * 24 * 3600),
   MAX_BODY_CHARS: integer(1, 1_000_000).default(4_000),
   MAX_NAME_CHARS: integer(1, 1_000).default(100),
@@ -42,9 +111,26 @@ const schema = z.object({
   MAX_QUERY_COST: integer(1).default(5_000),
   /** A WebSocket whose unsent data passes this is closed as a slow consumer (4008, resume by seq). */
   MAX_SOCKET_BUFFER_BYTES: integer(16 * 1024).default(4 * 1024 * 1024),
+  // Abuse limits on what is read (README, "Limits and abuse"; src/server/plugins/).
+  /** A query or mutation whose answer would be larger is answered PAYLOAD_TOO_LARGE instead. */
+  MAX_RESPONSE_BYTES: integer(1_024).default(4 * 1024 * 1024),
+  /** Heavy operations (costing at least a fifth of MAX_QUERY_COST) running or waiting at once per user. */
+  MAX_HEAVY_QUERIES_PER_USER: integer(1).default(2),
+  /** Heavy operations running at once on the node (a few more wait their turn; past that RATE_LIMITED). */
+  MAX_HEAVY_QUERIES: integer(1).default(2),
+  /** Queries and mutations at once on one WebSocket; past it the operation is refused, the socket stays. */
+  MAX_OPERATIONS_PER_CONNECTION: integer(1).default(100),
+  /** Subscriptions over SSE open at once, per user and per client address. */
+  MAX_SSE_STREAMS_PER_USER: integer(1).default(10),
+  MAX_SSE_STREAMS_PER_ADDRESS: integer(1).default(50),
   CONNECTION_INIT_TIMEOUT_MS: integer(100).default(3_000),
   KEEPALIVE_MS: integer(0).default(12_000),
   HEAD_CHECK_INTERVAL_MS: integer(50).default(1_000),
+  /**
+   * Read-your-writes: how long a read waits for the read models to reach the log position it must
+   * reflect (README, "Consistency"); past it, it answers UNAVAILABLE rather than a stale view.
+   */
+  READ_MODEL_WAIT_MS: integer(1, 60_000).default(2_000),
   SHUTDOWN_GRACE_MS: integer(0).default(2_000),
   /** Retention: messages older than this go (`30d`, `12h`, `90m`, `45s` or seconds). Unset: kept. */
   RETENTION_MAX_AGE: z

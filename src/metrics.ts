@@ -26,7 +26,7 @@ export function createMetrics(nodeId: string) {
     publishFailures: counter('chat_publish_failures_total', 'Broker publishes that failed (repaired from the log)'),
     repairedEvents: counter('chat_repaired_events_total', 'Events a room feed read from the log because the broker did not bring them'),
     slowConsumers: counter('chat_slow_consumer_disconnects_total', 'Subscriptions ended because the client read too slowly'),
-    rateLimited: counter('chat_rate_limited_total', 'Sends refused by the rate limit'),
+    rateLimited: counter('chat_rate_limited_total', 'Writes refused by a rate limit or a wrong-password delay', ['kind']),
     wsConnections: gauge('chat_ws_connections', 'Open WebSocket connections'),
     subscriptions: gauge('chat_subscriptions', 'Active subscriptions on this node'),
     followedRooms: gauge('chat_followed_rooms', 'Rooms this node follows for its subscribers'),

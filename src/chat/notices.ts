@@ -15,11 +15,11 @@ export function notify(ports: Pick<ChatPorts, 'broker' | 'log'>, userId: string,
   });
 }
 
-/** Tells a user refused by the send rate limit when they may send again. */
-export function rateLimitedNotice(retryAfterMs: number, now = Date.now()): NoticeView {
+/** Tells a user refused by a rate limit (`doing`: what they did too fast) when they may go on. */
+export function rateLimitedNotice(retryAfterMs: number, now = Date.now(), doing = 'sending'): NoticeView {
   return {
     kind: 'RATE_LIMITED',
-    message: `You are sending too fast; wait ${Math.ceil(retryAfterMs / 1000)} s.`,
+    message: `You are ${doing} too fast; wait ${Math.ceil(retryAfterMs / 1000)} s.`,
     until: now + retryAfterMs,
   };
 }

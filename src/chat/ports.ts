@@ -3,8 +3,10 @@ import type { Session } from '../auth/sessions.js';
 import type { RoomEvent, UserRef } from '../domain/events.js';
 import type { RoomCommand, RoomState } from '../domain/room.js';
 import type { ReadStreamOptions, StoredEvent } from '../eventStore/eventStore.js';
+import type { FailureBackoff } from '../limits/failureBackoff.js';
+import type { WriteKind } from '../limits/writeLimits.js';
 import type { Metrics } from '../metrics.js';
-import type { MessageRange } from '../readModels/readModelStore.js';
+import type { MessageRange, ReadAt } from '../readModels/readModelStore.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 
 /*
@@ -32,17 +34,30 @@ export interface RoomCommandHandler extends RoomStates {
   execute(roomId: string, build: BuildRoomCommand): Promise<RoomCommandOutcome>;
 }
 
-/** The queries the use cases make of the read models (never writes: the projector owns those). */
+/**
+ * The queries the use cases make of the read models (never writes: the projector owns those).
+ * Given `at`, a query answers only from views that include the log up to `at.atLeast`, and throws
+ * ReadModelsBehindError otherwise (src/readModels/readModelStore.ts).
+ */
 export interface ReadModels {
-  room(roomId: string): Promise<RoomView | null>;
-  publicRooms(limit: number): Promise<RoomView[]>;
-  message(messageId: string): Promise<MessageView | null>;
-  messages(roomId: string, range: MessageRange): Promise<MessageView[]>;
+  room(roomId: string, at?: ReadAt): Promise<RoomView | null>;
+  publicRooms(limit: number, at?: ReadAt): Promise<RoomView[]>;
+  message(messageId: string, at?: ReadAt): Promise<MessageView | null>;
+  messages(roomId: string, range: MessageRange, at?: ReadAt): Promise<MessageView[]>;
 }
 
-/** How far the read models have applied the log: a command waits here so its caller reads its write. */
+/** How far the read models have applied the log: reads (and commands) wait here to see what was written. */
 export interface ReadModelsProgress {
-  waitFor(position: number): Promise<void>;
+  /** Resolves once the read models include `position`; rejects after `timeoutMs`. */
+  waitFor(position: number, timeoutMs?: number): Promise<void>;
+  /** A read found the read models at `position`, below what was believed: wait for them again. */
+  rewind(position: number): void;
+}
+
+/** How long a read may wait for the read models to reach the log (README, "Consistency"). */
+export interface ReadConsistency {
+  /** Past this, a read behind the log answers UNAVAILABLE rather than a stale or partial view. */
+  readWaitMs: number;
 }
 
 /** The raw log, for the roomEvents replay and for "has the log moved past this" checks. */
@@ -61,10 +76,23 @@ export interface TypingSignals {
   setTyping(roomId: string, user: UserRef, typing: boolean): Promise<void>;
 }
 
-/** The send rate limit, per user. */
-export interface SendLimiter {
-  consume(key: string): Promise<{ allowed: boolean; retryAfterMs: number }>;
+/** The rate limit of each kind of write, per user or per client address (src/limits/writeLimits.ts). */
+export interface WriteLimiter {
+  consume(kind: WriteKind, key: string): Promise<{ allowed: boolean; retryAfterMs: number }>;
 }
+
+/** Password hashing and checking, bounded in how many run at once (src/auth/passwords.ts). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** `beforeCheck` runs once the check has its turn, right before the hash is computed; it may refuse. */
+  verify(password: string, stored: string, beforeCheck?: () => Promise<void>): Promise<boolean>;
+}
+
+/** Where wrong passwords are counted: per (room, user), per room, per client address. */
+export type GuessScope = 'userInRoom' | 'room' | 'address';
+
+/** Growing delays after wrong passwords, one per scope (src/limits/failureBackoff.ts). */
+export type PasswordGuesses = Record<GuessScope, Pick<FailureBackoff, 'wait' | 'fail'>>;
 
 export interface SessionIssuer {
   create(name: string): Promise<Session>;
@@ -83,10 +111,13 @@ export interface ChatPorts {
   commands: RoomCommandHandler;
   readModels: ReadModels;
   progress: ReadModelsProgress;
+  consistency: ReadConsistency;
   store: EventLog;
   broker: Publisher;
   presence: TypingSignals;
-  limiter: SendLimiter;
+  limiter: WriteLimiter;
+  passwords: PasswordHasher;
+  guesses: PasswordGuesses;
   sessions: SessionIssuer;
   metrics: CommandMetrics;
   log: Pick<Logger, 'warn'>;

@@ -2,27 +2,29 @@ import type { RoomEvent } from '../domain/events.js';
 import { notFound } from '../domain/errors.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 import type { ChatPorts, RoomCommandOutcome } from './ports.js';
+import { readAtLeast, roomPosition, type FreshReadPorts } from './queries/freshReads.js';
 
 /*
- * A mutation answers with the view of what it changed, read back from the read models (which the
- * command waited for), so the answer has the same shape as every later query of it.
+ * A mutation answers with the view of what it changed, read back from the read models, so the
+ * answer has the same shape as every later query of it. The read back waits (bounded) for the
+ * read models to include the command's own events — or, when it appended none, the log as it is
+ * now — exactly as a query does (queries/freshReads.ts): never an older view, nor a missing one
+ * because the read models are being rebuilt (that answers UNAVAILABLE; the write itself is done).
  */
 
-export async function roomAfter(ports: Pick<ChatPorts, 'readModels'>, roomId: string, outcome: Pick<RoomCommandOutcome, 'state'>): Promise<RoomView> {
-  const view = await ports.readModels.room(roomId);
+export type ReadBackPorts = Pick<ChatPorts, 'readModels'> & FreshReadPorts;
+
+export async function roomAfter(ports: ReadBackPorts, roomId: string, outcome: Pick<RoomCommandOutcome, 'state' | 'events'>): Promise<RoomView> {
+  const position = outcome.events.at(-1)?.position ?? (await roomPosition(ports, roomId));
+  const view = await readAtLeast(ports, position, "the room's view", (at) => ports.readModels.room(roomId, at));
   if (!view || !outcome.state.room) throw notFound('room');
   return view;
 }
 
-export async function messageAfter(ports: Pick<ChatPorts, 'readModels' | 'progress' | 'store'>, messageId: string, events: RoomEvent[]): Promise<MessageView> {
-  let view = await ports.readModels.message(messageId);
+/** `events`: what the command appended; none for a resend (its original is in the log already). */
+export async function messageAfter(ports: ReadBackPorts, messageId: string, events: RoomEvent[]): Promise<MessageView> {
+  const position = events.at(-1)?.position ?? (await ports.store.headPosition());
+  const view = await readAtLeast(ports, position, 'the history', (at) => ports.readModels.message(messageId, at));
   if (view) return view;
-  if (events.length === 0) {
-    // Nothing appended (a resend racing its original): the original is in the log, so wait
-    // until the read models have caught up with the log and answer from them.
-    await ports.progress.waitFor(await ports.store.headPosition()).catch(() => {});
-    view = await ports.readModels.message(messageId);
-    if (view) return view;
-  }
   throw notFound('message');
 }

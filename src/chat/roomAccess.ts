@@ -7,9 +7,19 @@ import * as valid from './validate.js';
 export interface RoomAccess {
   /**
    * Resolves with the viewer and the oldest seq whose messages retention kept (1 until it removes
-   * any); rejects when the viewer may not read the room.
+   * any), plus the room's seq the check was made at and whether the room is private (a leave
+   * after that seq ends the viewer's subscriptions: src/fanout/subscriptions.ts); rejects when
+   * the viewer may not read the room.
    */
-  assertCanRead(viewer: UserRef | null, roomId: string): Promise<{ user: UserRef; oldestSeq: number }>;
+  assertCanRead(viewer: UserRef | null, roomId: string): Promise<ReadGrant>;
+}
+
+export interface ReadGrant {
+  user: UserRef;
+  oldestSeq: number;
+  /** The room's seq the check was made at. */
+  checkedAt: number;
+  private: boolean;
 }
 
 /**
@@ -26,7 +36,7 @@ export function createRoomAccess(ports: { commands: RoomStates }): RoomAccess {
       if (state.room.passwordHash !== null && !state.members.has(user.id)) {
         throw forbidden('this room is private: join it with its password first');
       }
-      return { user, oldestSeq: state.trimmedBefore };
+      return { user, oldestSeq: state.trimmedBefore, checkedAt: state.revision, private: state.room.passwordHash !== null };
     },
   };
 }

@@ -1,7 +1,11 @@
 import { roomChannel } from '../broker/broker.js';
 import type { BuildRoomCommand, ChatPorts, RoomCommandOutcome } from './ports.js';
 
-export type RunCommandPorts = Pick<ChatPorts, 'commands' | 'metrics' | 'broker' | 'progress' | 'log'>;
+/**
+ * What running a command takes; the log and the read wait bound are here too because every command
+ * but a send answers with a read back (readBack.ts) that needs them.
+ */
+export type RunCommandPorts = Pick<ChatPorts, 'commands' | 'metrics' | 'broker' | 'progress' | 'consistency' | 'store' | 'log'>;
 
 /**
  * The step every room command shares: decide and append, count it, publish each appended event,
@@ -30,6 +34,8 @@ export async function runCommand(
   }
   const last = outcome.events.at(-1);
   // A lagging projector delays the answer, never fails it: the write is durable either way.
-  if (last && waitForReadModels) await ports.progress.waitFor(last.position).catch((error) => ports.log.warn({ err: error }, 'read models lag'));
+  if (last && waitForReadModels) {
+    await ports.progress.waitFor(last.position, ports.consistency.readWaitMs).catch((error) => ports.log.warn({ err: error }, 'read models lag'));
+  }
   return outcome;
 }

@@ -11,10 +11,11 @@ import { setTyping, type SetTyping } from './commands/setTyping.js';
 import { trimHistory } from './commands/trimHistory.js';
 import type { ChatPorts } from './ports.js';
 import { messages, type MessagesQuery } from './queries/messages.js';
-import { room, type RoomQuery } from './queries/room.js';
+import { room } from './queries/room.js';
 import { roomEvents, type RoomEventsQuery } from './queries/roomEvents.js';
 import { rooms, type RoomsQuery } from './queries/rooms.js';
 import type { RoomAccess } from './roomAccess.js';
+import { hidePrivateRooms, type RoomLookup } from './roomVisibility.js';
 
 /**
  * What the GraphQL resolvers call (as `ctx.chat`): one function per command and query of the API,
@@ -30,7 +31,7 @@ export interface ChatUseCases extends RoomAccess {
   editMessage: EditMessage;
   deleteMessage: DeleteMessage;
   setTyping: SetTyping;
-  room: RoomQuery;
+  room: RoomLookup;
   rooms: RoomsQuery;
   messages: MessagesQuery;
   roomEvents: RoomEventsQuery;
@@ -47,7 +48,7 @@ export function createUseCases(ports: ChatPorts, access: RoomAccess): ChatUseCas
     editMessage: editMessage(ports),
     deleteMessage: deleteMessage(ports),
     setTyping: setTyping(ports),
-    room: room(ports),
+    room: hidePrivateRooms(room(ports), access),
     rooms: rooms(ports),
     messages: messages({ ...ports, access }),
     roomEvents: roomEvents({ ...ports, access }),

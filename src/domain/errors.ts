@@ -4,7 +4,7 @@
  * `extensions.code` of a GraphQL error), in one table. Anything that is not a ChatError is a bug
  * or an outage, and the edge masks it.
  */
-export type ChatErrorKind = 'unauthenticated' | 'forbidden' | 'not_found' | 'invalid_input' | 'too_large' | 'rate_limited';
+export type ChatErrorKind = 'unauthenticated' | 'forbidden' | 'not_found' | 'invalid_input' | 'too_large' | 'rate_limited' | 'unavailable';
 
 export abstract class ChatError extends Error {
   abstract readonly kind: ChatErrorKind;
@@ -66,9 +66,24 @@ export class RateLimitedError extends ChatError {
   }
 }
 
+/**
+ * The answer cannot be given right now without being wrong (e.g. the read models are behind the
+ * log while they are rebuilt): the same call is worth trying again after `retryAfterMs`.
+ */
+export class UnavailableError extends ChatError {
+  readonly kind = 'unavailable';
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.name = 'UnavailableError';
+    this.retryAfterMs = Math.ceil(retryAfterMs);
+  }
+}
+
 export const unauthenticated = (message?: string) => new UnauthenticatedError(message);
 export const forbidden = (message: string) => new ForbiddenError(message);
 export const notFound = (what: string) => new NotFoundError(what);
 export const badInput = (message: string) => new InvalidInputError(message);
 export const payloadTooLarge = (message: string) => new TooLargeError(message);
 export const rateLimited = (retryAfterMs: number) => new RateLimitedError(retryAfterMs);
+export const unavailable = (message: string, retryAfterMs: number) => new UnavailableError(message, retryAfterMs);

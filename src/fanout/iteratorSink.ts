@@ -1,9 +1,15 @@
 import type { RoomEvent } from '../domain/events.js';
+import { UnavailableError } from '../domain/errors.js';
 import type { RoomSubscriber } from './roomHub.js';
 
-export class SlowConsumerError extends Error {
+/**
+ * The end of a subscription whose client read too slowly. A ChatError, so every transport edge
+ * sends it as it is (code UNAVAILABLE: resubscribing is worth it at once) rather than masking it
+ * as "Unexpected error.", which left an SSE client with nothing to resume by.
+ */
+export class SlowConsumerError extends UnavailableError {
   constructor(limit: number) {
-    super(`slow consumer: more than ${limit} events were waiting; resubscribe with afterSeq to resume`);
+    super(`slow consumer: more than ${limit} events were waiting; resubscribe with afterSeq to resume`, 0);
     this.name = 'SlowConsumerError';
   }
 }

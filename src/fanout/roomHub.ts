@@ -12,6 +12,9 @@ export interface RoomSubscriber {
   ready(): Promise<void>;
 }
 
+/** Sees every event this node's room feeds hand out: once each, in seq order per room. */
+export type RoomEventWatcher = (roomId: string, event: RoomEvent) => void;
+
 export interface RoomHubOptions {
   store: EventStore;
   broker: Broker;
@@ -50,6 +53,7 @@ interface Attached {
  */
 export class RoomHub {
   private readonly feeds = new Map<string, RoomFeed>();
+  private readonly watchers = new Set<RoomEventWatcher>();
   private readonly reconnectListener = () => {
     for (const feed of this.feeds.values()) feed.checkHead();
   };
@@ -62,10 +66,21 @@ export class RoomHub {
   async attach(roomId: string, afterSeq: number | undefined, subscriber: RoomSubscriber): Promise<() => void> {
     let feed = this.feeds.get(roomId);
     if (!feed) {
-      feed = new RoomFeed(roomId, this.options, () => this.feeds.delete(roomId));
+      feed = new RoomFeed(roomId, this.options, () => this.feeds.delete(roomId), (event) => {
+        for (const watcher of this.watchers) watcher(roomId, event);
+      });
       this.feeds.set(roomId, feed);
     }
     return feed.attach(afterSeq, subscriber);
+  }
+
+  /**
+   * Calls `watcher` with every event handed out from now on, in each followed room (e.g. a leave,
+   * to end the leaver's subscriptions on this node). Returns the function that stops it.
+   */
+  watch(watcher: RoomEventWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => void this.watchers.delete(watcher);
   }
 
   /** Rooms followed on this node (for metrics). */
@@ -98,6 +113,7 @@ class RoomFeed {
     private readonly roomId: string,
     private readonly options: RoomHubOptions,
     private readonly onClosed: () => void,
+    private readonly onDispatched: (event: RoomEvent) => void,
   ) {
     this.stream = roomStream(roomId);
     this.started = this.start();
@@ -254,6 +270,11 @@ class RoomFeed {
             this.options.onError?.(error, this.roomId);
           }
         }
+      }
+      try {
+        this.onDispatched(event);
+      } catch (error) {
+        this.options.onError?.(error, this.roomId);
       }
     }
     for (const seq of this.pending.keys()) if (seq <= this.cursor) this.pending.delete(seq);

@@ -1,25 +1,70 @@
 import type { Broker } from '../broker/broker.js';
-import { badInput, unauthenticated } from '../domain/errors.js';
+import { badInput, forbidden, unauthenticated } from '../domain/errors.js';
 import { noticeChannel, presenceChannel } from '../broker/broker.js';
 import type { NoticeView } from '../chat/notices.js';
-import type { RoomAccess } from '../chat/roomAccess.js';
-import type { UserRef } from '../domain/events.js';
+import type { ReadGrant, RoomAccess } from '../chat/roomAccess.js';
+import type { RoomEvent, UserRef } from '../domain/events.js';
 import type { Metrics } from '../metrics.js';
 import type { PresenceStore } from '../presence/presenceStore.js';
 import type { PresenceView } from '../presence/presenceView.js';
 import { IteratorSink } from './iteratorSink.js';
 import type { RoomHub, RoomSubscriber } from './roomHub.js';
 
+/** A subscription the server can end: with an error the client gets as the operation's, or plainly. */
+export interface Endable {
+  fail(error: unknown): void;
+  return(): Promise<unknown>;
+}
+
+/** Where a roomEvents subscription's events go, and how the server ends it (a leave). */
+export type LeavableSubscriber = RoomSubscriber & Endable;
+
+/** One open subscription of a user to a room, ended if the user leaves it after `checkedAt`. */
+interface Following {
+  checkedAt: number;
+  leave: () => void;
+}
+
+/** Runs the cleanups of one subscription once, in reverse order; one added after the end runs at once. */
+class Teardown {
+  private readonly steps: Array<() => void> = [];
+  done = false;
+  add(step: () => void): void {
+    if (this.done) step();
+    else this.steps.push(step);
+  }
+  run(): void {
+    if (this.done) return;
+    this.done = true;
+    for (const step of this.steps.reverse()) step();
+  }
+}
+
+/** A hub subscriber that takes nothing: it keeps the room's feed (and so its leaves) in view. */
+const LEAVE_WATCH: RoomSubscriber = { deliver() {}, ready: () => Promise.resolve() };
+
 /**
  * The three subscriptions of the API, independent of transport. Authorization happens before
  * anything is attached; following a room's events or presence makes the user online there until
  * the returned stop function runs.
+ *
+ * Leaving ends them: a leave is a MemberLeft event in the room's log, which this node's room hub
+ * hands out in order like any event, whichever node served the leave. Each subscription is
+ * registered under its room and user with the seq its access was checked at; a MemberLeft of that
+ * user after that seq ends it, with FORBIDDEN for a private room (the user may no longer read it)
+ * and plainly for a public one. A leave older than the check (a member who left and rejoined)
+ * ends nothing.
  */
 export class Subscriptions {
   private followers = 0;
+  /** roomId → userId → open subscriptions. */
+  private readonly following = new Map<string, Map<string, Set<Following>>>();
+
   constructor(
     private readonly deps: { hub: RoomHub; broker: Broker; presence: PresenceStore; access: RoomAccess; metrics: Metrics },
-  ) {}
+  ) {
+    deps.hub.watch((roomId, event) => this.onRoomEvent(roomId, event));
+  }
 
   /** Authorizes and starts delivery to `subscriber`; the returned function stops it. */
   async roomEvents(
@@ -27,28 +72,27 @@ export class Subscriptions {
     roomId: string,
     afterSeq: number | null | undefined,
     connectionId: string,
-    subscriber: RoomSubscriber,
+    subscriber: LeavableSubscriber,
   ): Promise<() => void> {
-    const { user, oldestSeq } = await this.deps.access.assertCanRead(viewer, roomId);
+    const grant = await this.deps.access.assertCanRead(viewer, roomId);
     if (afterSeq !== null && afterSeq !== undefined && (!Number.isInteger(afterSeq) || afterSeq < 0)) {
       throw badInput('afterSeq must be a whole number ≥ 0');
     }
     // An afterSeq older than what retention kept starts at the oldest kept seq; the room's
     // HistoryTrimmed event, which comes in order, tells the client why the seqs jump.
-    if (afterSeq !== null && afterSeq !== undefined) afterSeq = Math.max(afterSeq, oldestSeq - 1);
-    const online = this.online(roomId, user, connectionId);
+    if (afterSeq !== null && afterSeq !== undefined) afterSeq = Math.max(afterSeq, grant.oldestSeq - 1);
+    const teardown = new Teardown();
+    const following = this.follow(roomId, grant, subscriber, teardown);
+    teardown.add(this.online(roomId, grant.user, connectionId));
     try {
-      const detach = await this.deps.hub.attach(roomId, afterSeq ?? undefined, subscriber);
-      this.deps.metrics.subscriptions.inc();
-      return () => {
-        detach();
-        online();
-        this.deps.metrics.subscriptions.dec();
-      };
+      teardown.add(await this.deps.hub.attach(roomId, afterSeq ?? undefined, subscriber));
+      this.counted(teardown);
+      await this.recheck(viewer, roomId, grant, following);
     } catch (error) {
-      online();
+      teardown.run();
       throw error;
     }
+    return () => teardown.run();
   }
 
   /** roomEvents as an async iterator (SSE and the generic GraphQL path). */
@@ -65,18 +109,25 @@ export class Subscriptions {
 
   /** The current presence at once, then every change. */
   async presence(viewer: UserRef | null, roomId: string, connectionId: string): Promise<AsyncIterableIterator<PresenceView>> {
-    const { user } = await this.deps.access.assertCanRead(viewer, roomId);
+    const grant = await this.deps.access.assertCanRead(viewer, roomId);
     const sink = new IteratorSink<PresenceView>(100);
-    // Subscribe before taking the snapshot so no change falls between the two.
-    const unsubscribe = await this.deps.broker.subscribe(presenceChannel(roomId), (view) => sink.push(view as PresenceView));
-    const online = this.online(roomId, user, connectionId);
-    this.deps.metrics.subscriptions.inc();
-    sink.onReturn = () => {
-      online();
-      void unsubscribe();
-      this.deps.metrics.subscriptions.dec();
-    };
-    sink.push(await this.deps.presence.snapshot(roomId));
+    const teardown = new Teardown();
+    sink.onReturn = () => teardown.run();
+    const following = this.follow(roomId, grant, sink, teardown);
+    try {
+      // Subscribe before taking the snapshot so no change falls between the two.
+      const unsubscribe = await this.deps.broker.subscribe(presenceChannel(roomId), (view) => sink.push(view as PresenceView));
+      teardown.add(() => void unsubscribe());
+      // The room's feed on this node is where a leave shows up: keep it followed meanwhile.
+      teardown.add(await this.deps.hub.attach(roomId, undefined, LEAVE_WATCH));
+      teardown.add(this.online(roomId, grant.user, connectionId));
+      this.counted(teardown);
+      await this.recheck(viewer, roomId, grant, following);
+      sink.push(await this.deps.presence.snapshot(roomId));
+    } catch (error) {
+      teardown.run();
+      throw error;
+    }
     return sink;
   }
 
@@ -92,6 +143,54 @@ export class Subscriptions {
       this.deps.metrics.subscriptions.dec();
     };
     return sink;
+  }
+
+  private counted(teardown: Teardown): void {
+    this.deps.metrics.subscriptions.inc();
+    teardown.add(() => this.deps.metrics.subscriptions.dec());
+  }
+
+  /**
+   * Registers a subscription to be ended when its user leaves the room after the check. The
+   * registration comes before the feed is attached, so no leave the feed hands out is missed.
+   */
+  private follow(roomId: string, grant: ReadGrant, subscription: Endable, teardown: Teardown): Following {
+    const following: Following = {
+      checkedAt: grant.checkedAt,
+      leave: () => {
+        if (grant.private) subscription.fail(forbidden('you left this private room: join it again to follow it'));
+        else void subscription.return();
+        teardown.run();
+      },
+    };
+    let users = this.following.get(roomId);
+    if (!users) this.following.set(roomId, (users = new Map()));
+    let mine = users.get(grant.user.id);
+    if (!mine) users.set(grant.user.id, (mine = new Set()));
+    mine.add(following);
+    teardown.add(() => {
+      mine.delete(following);
+      if (mine.size === 0) users.delete(grant.user.id);
+      if (users.size === 0) this.following.delete(roomId);
+    });
+    return following;
+  }
+
+  /**
+   * A feed started for this subscription begins at the log's head, so a leave between the access
+   * check and that start is in no feed: for a private room, check again now that the feed runs.
+   * (A public room stays readable after a leave, so nothing can leak there.)
+   */
+  private async recheck(viewer: UserRef | null, roomId: string, grant: ReadGrant, following: Following): Promise<void> {
+    if (!grant.private) return;
+    following.checkedAt = Math.max(following.checkedAt, (await this.deps.access.assertCanRead(viewer, roomId)).checkedAt);
+  }
+
+  private onRoomEvent(roomId: string, event: RoomEvent): void {
+    if (event.type !== 'MemberLeft') return;
+    const mine = this.following.get(roomId)?.get(event.data.user.id);
+    if (!mine) return;
+    for (const following of [...mine]) if (event.seq > following.checkedAt) following.leave();
   }
 
   /** Marks the user online in the room for this connection; the returned function undoes it once. */

@@ -42,6 +42,11 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
     roomMessages: (roomId: string) => `${prefix}rm:room:${roomId}:messages`,
   };
   const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
+  // WATCH lives on one connection: a batch whose connection was replaced (Redis restarted) between
+  // its WATCH and its EXEC would commit unwatched onto whatever the new server holds, so each new
+  // connection is counted and a batch that straddles two is abandoned (and read again).
+  let connection = 0;
+  writer.on('ready', () => connection++);
 
   /** MULTI/EXEC of read commands: their answers come from one moment, the checkpoint's included. */
   async function atomically(build: (tx: ChainableCommander) => ChainableCommander): Promise<unknown[]> {
@@ -86,6 +91,7 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
       // The checkpoint is always watched (and the lease when fenced): a batch must never land on a
       // store that was emptied (FLUSHALL) or moved on between reading it and writing.
       await writer.watch(key.checkpoint, ...(fence ? [fence.key] : []));
+      const watchedOn = connection;
       try {
         const roomIds = [...new Set(events.map((e) => e.data.roomId))];
         const messageIds = [...new Set(events.map(historyKey).filter((k): k is string => k !== null))];
@@ -145,6 +151,8 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
           tx.zremrangebyscore(key.roomMessages(roomId), '-inf', `(${trims.get(roomId)}`);
         }
         tx.set(key.checkpoint, String(last));
+        // Checked right before EXEC is written (synchronously, while ready): see `connection`.
+        if (writer.status !== 'ready' || watchedOn !== connection) throw new Error('the Redis connection was replaced during a batch; it was not applied');
         const result = await tx.exec();
         if (result === null) {
           // A watched key changed meanwhile: the lease (another node leads) or the checkpoint.

@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createYoga, maskError } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -15,9 +14,14 @@ import { toGraphQLError } from '../../schema/errors.js';
 import { buildSchema } from '../../schema/index.js';
 import type { GraphQLContext } from '../../schema/builder.js';
 import { attachGraphqlWs } from './graphqlWs.js';
+import { clientAddress, parseTrustedProxies } from './clientAddress.js';
 import { createServices, type Services } from './services.js';
 import { exampleQuery } from './graphiqlExample.js';
 import { serveWebApp } from './webApp.js';
+import { HeavyOperations } from './plugins/heavyOperations.js';
+import { useListCost } from './plugins/useListCost.js';
+import { useResponseSize } from './plugins/useResponseSize.js';
+import { useSseStreams } from './plugins/useSseStreams.js';
 
 export interface App {
   /** Listens; resolves with the URL once connections are accepted. */
@@ -38,6 +42,8 @@ export async function buildApp(config: Config): Promise<App> {
   let draining = false;
 
   const baseContext = { chat: services.chat, subscriptions: services.subscriptions };
+  // Per-address limits need the client's address: the socket's peer, or what a trusted proxy forwarded.
+  const trustedProxies = parseTrustedProxies(config.TRUST_PROXY);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -55,7 +61,19 @@ export async function buildApp(config: Config): Promise<App> {
     renderGraphiQL,
     plugins: [
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, exposeLimits: true }),
-      costLimitPlugin({ maxCost: config.MAX_QUERY_COST, exposeLimits: true }),
+      // The cost limit counts list sizes (graphql-armor's cost limit ignores `limit`): README,
+      // "Limits and abuse". Heavy operations take turns; answers and SSE streams are bounded.
+      useListCost({
+        maxCost: config.MAX_QUERY_COST,
+        heavyCost: Math.max(1, Math.floor(config.MAX_QUERY_COST / 5)),
+        heavy: new HeavyOperations({
+          perUser: config.MAX_HEAVY_QUERIES_PER_USER,
+          perNode: config.MAX_HEAVY_QUERIES,
+          maxQueued: 8 * config.MAX_HEAVY_QUERIES,
+        }),
+      }),
+      useResponseSize(config.MAX_RESPONSE_BYTES),
+      useSseStreams({ perUser: config.MAX_SSE_STREAMS_PER_USER, perAddress: config.MAX_SSE_STREAMS_PER_ADDRESS }),
       maxAliasesPlugin({ n: 15, exposeLimits: true }),
       maxTokensPlugin({ n: 2_000, exposeLimits: true }),
     ],
@@ -67,7 +85,8 @@ export async function buildApp(config: Config): Promise<App> {
       const viewer = token ? await sessions.verify(token) : null;
       // A token that is present but forged or expired is an error, not an anonymous request.
       if (token && !viewer) throw unauthenticated('the session token is invalid or expired: call createSession again');
-      return { ...baseContext, viewer, connectionId: randomUUID() };
+      const req = (initial as { req?: IncomingMessage }).req;
+      return { ...baseContext, viewer, connectionId: randomUUID(), clientAddress: req ? clientAddress(req, trustedProxies) : null };
     },
   });
 
@@ -123,11 +142,13 @@ export async function buildApp(config: Config): Promise<App> {
     sessions,
     subscriptions: services.subscriptions,
     baseContext,
+    addressOf: (request) => clientAddress(request, trustedProxies),
     metrics,
     log,
     limits: {
       maxPayloadBytes: config.MAX_REQUEST_BYTES,
       maxSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxOperationsPerConnection: config.MAX_OPERATIONS_PER_CONNECTION,
       connectionInitTimeoutMs: config.CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: config.KEEPALIVE_MS,
       slowConsumer: {

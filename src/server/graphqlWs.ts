@@ -18,12 +18,13 @@ import type { Logger } from 'pino';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { bearerToken, type Sessions } from '../auth/sessions.js';
 import type { UserRef } from '../domain/events.js';
-import { badInput } from '../domain/errors.js';
 import type { Subscriptions } from '../fanout/subscriptions.js';
 import type { Metrics } from '../metrics.js';
 import type { GraphQLContext } from '../../schema/builder.js';
 import { toGraphQLError } from '../../schema/errors.js';
 import { RawSocketSink, type SlowConsumerPolicy } from './rawSocketSink.js';
+import { ConnectionSlots } from './connectionSlots.js';
+import { boundSocketOutput } from './socketOutput.js';
 import { OperationGroups } from './sharedExecution.js';
 import { operationViewer } from './operationAuth.js';
 
@@ -35,12 +36,16 @@ export interface GraphqlWsOptions {
   schema: GraphQLSchema;
   sessions: Sessions;
   subscriptions: Subscriptions;
-  baseContext: Omit<GraphQLContext, 'viewer' | 'connectionId'>;
+  baseContext: Omit<GraphQLContext, 'viewer' | 'connectionId' | 'clientAddress'>;
+  /** The client's address from the upgrade request (src/server/clientAddress.ts). */
+  addressOf: (request: IncomingMessage) => string | null;
   metrics: Metrics;
   log: Logger;
   limits: {
     maxPayloadBytes: number;
     maxSubscriptionsPerConnection: number;
+    /** Queries and mutations running (or still sending their answer) at once on one connection. */
+    maxOperationsPerConnection: number;
     connectionInitTimeoutMs: number;
     keepAliveMs: number;
     slowConsumer: SlowConsumerPolicy;
@@ -51,9 +56,9 @@ export interface GraphqlWsOptions {
 interface Connection {
   id: string;
   viewer: UserRef | null;
+  clientAddress: string | null;
+  slots: ConnectionSlots;
 }
-
-const MAX_OPERATIONS_IN_FLIGHT = 1_000;
 
 type Ctx = WsContext<Record<string, unknown> | undefined, Extra & { connection?: Connection }>;
 
@@ -93,15 +98,15 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         // A token that is present but invalid is refused outright (4403), so a client with an
         // expired session learns it at once instead of on every operation.
         if (token && !viewer) return false;
-        ctx.extra.connection = { id: randomUUID(), viewer };
+        ctx.extra.connection = {
+          id: randomUUID(),
+          viewer,
+          clientAddress: options.addressOf(ctx.extra.request),
+          slots: new ConnectionSlots({ subscription: limits.maxSubscriptionsPerConnection, operation: limits.maxOperationsPerConnection }),
+        };
         return true;
       },
       async onSubscribe(ctx: Ctx, id, payload) {
-        // Operations in flight (queries and mutations waiting for their result) are bounded loosely,
-        // so a client pipelining sends is not refused; live subscriptions are what the cap is for.
-        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_IN_FLIGHT) {
-          return [operationError(badInput(`at most ${MAX_OPERATIONS_IN_FLIGHT} operations at once on one connection`))];
-        }
         const connection = ctx.extra.connection!;
         const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
         let document;
@@ -121,21 +126,18 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         if (errors.length > 0) return [...errors];
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
-        if (operation.operation === 'subscription') {
-          // graphql-ws registers a subscription's iterator under its id once it runs; in-flight
-          // queries and mutations stay null there.
-          const live = Object.values(ctx.subscriptions).filter((entry) => entry !== null).length;
-          if (live >= limits.maxSubscriptionsPerConnection) {
-            return [operationError(badInput(`at most ${limits.maxSubscriptionsPerConnection} subscriptions at once on one connection`))];
-          }
-        }
+        // The slot is taken here, before the first `await`: subscribes sent back to back each find
+        // the ones before them counted. onComplete gives it back (and every early return below).
+        const refused = connection.slots.reserve(id, operation.operation === 'subscription' ? 'subscription' : 'operation');
+        if (refused) return [operationError(refused)];
         let viewer;
         try {
           viewer = await operationViewer(connection.viewer, payload, sessions);
         } catch (error) {
+          connection.slots.release(id);
           return [operationError(error, 'operation authentication failed')];
         }
-        const contextValue: GraphQLContext = { ...options.baseContext, viewer, connectionId: connection.id };
+        const contextValue: GraphQLContext = { ...options.baseContext, viewer, connectionId: connection.id, clientAddress: connection.clientAddress };
         const args: Args = {
           schema: enveloped.schema,
           document,
@@ -147,6 +149,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
           try {
             args.raw = await startRawRoomEvents(ctx, id, payload.query, operation, args, contextValue);
           } catch (error) {
+            connection.slots.release(id);
             return [operationError(error, 'roomEvents subscribe failed')];
           }
         } else {
@@ -154,6 +157,13 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         }
         return args;
       },
+      // An operation whose iterator ends with a ChatError after it started (FORBIDDEN once the
+      // subscriber left a private room) reaches graphql-ws as a thrown error, which it wraps
+      // without our code: send that error's public form instead.
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => (toGraphQLError(error) ?? error).toJSON()),
+      // Called once an operation is over, however it ended (answered, completed by the client,
+      // failed, or its connection closed), and only for operations onSubscribe let through.
+      onComplete: (ctx: Ctx, id) => ctx.extra.connection?.slots.release(id),
       execute: (args) => (args as Args).enveloped!.execute(args) as never,
       subscribe: (args) => {
         const { raw, enveloped } = args as Args;
@@ -168,6 +178,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
   // with its stack to stderr (a client sending a frame over maxPayload is enough). ws has already
   // closed such a socket with the right code (1009); log it as the client's doing.
   wss.on('connection', (socket) => {
+    boundSocketOutput(socket, limits.slowConsumer.maxBufferedBytes, () => metrics.slowConsumers.inc());
     metrics.wsConnections.inc();
     socket.once('close', () => metrics.wsConnections.dec());
     socket.removeAllListeners('error');

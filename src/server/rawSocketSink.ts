@@ -34,6 +34,9 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
   private readonly prefix: string;
   private finished = false;
   private wake: ((result: IteratorResult<never>) => void) | null = null;
+  private wakeWithError: ((error: unknown) => void) | null = null;
+  /** Set by `fail` before graphql-ws asked for the next result: the error it gets then. */
+  private failure: { error: unknown } | null = null;
   onReturn: () => void = () => {};
 
   constructor(
@@ -76,19 +79,44 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
   }
 
   next(): Promise<IteratorResult<never>> {
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = null;
+      return Promise.reject(error);
+    }
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.wake = resolve));
+    return new Promise((resolve, reject) => {
+      this.wake = resolve;
+      this.wakeWithError = reject;
+    });
+  }
+
+  /**
+   * Ends the subscription with `error` (e.g. FORBIDDEN once the subscriber left a private room):
+   * graphql-ws sends it as the operation's error, and delivery stops at once.
+   */
+  fail(error: unknown): void {
+    if (this.finished) return;
+    const reject = this.wakeWithError;
+    this.wake = this.wakeWithError = null;
+    if (reject) reject(error);
+    else this.failure = { error };
+    this.finish();
   }
 
   return(): Promise<IteratorResult<never>> {
     if (!this.finished) {
-      this.finished = true;
       this.wake?.({ value: undefined, done: true });
-      this.wake = null;
-      this.group.release();
-      this.onReturn();
+      this.wake = this.wakeWithError = null;
+      this.finish();
     }
     return Promise.resolve({ value: undefined, done: true });
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.group.release();
+    this.onReturn();
   }
 
   [Symbol.asyncIterator](): this {

@@ -14,7 +14,7 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import { RoomHub } from '../fanout/roomHub.js';
 import { Subscriptions } from '../fanout/subscriptions.js';
-import { createMemoryRateLimiter } from '../limits/memoryRateLimiter.js';
+import { createAbuseLimits } from '../limits/abuseLimits.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createMemoryPresenceStore } from '../presence/memoryPresenceStore.js';
@@ -24,10 +24,10 @@ import { createLeasedProjectionRunner } from '../projector/leasedRunner.js';
 import { createRedisLease } from '../projector/lease.js';
 import { Redis } from 'ioredis';
 import { createRedisBroker } from '../broker/redisBroker.js';
-import { createRedisRateLimiter } from '../limits/redisRateLimiter.js';
 import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 import { announceNode } from './announce.js';
+import { redisErrorLog, waitForRedis } from '../redisConnection.js';
 import { startRetention } from '../retention/job.js';
 import { dropsStreamPrefixes } from '../retention/strategy.js';
 
@@ -40,15 +40,27 @@ export interface Services {
   chat: ChatUseCases;
   subscriptions: Subscriptions;
   hub: RoomHub;
-  /** Replays the log into the read models; then follows it live. */
-  start(): Promise<void>;
+  /**
+   * With Redis: waits for it first (saying so, see waitForRedis; `healthUrl` is where /healthz
+   * answers meanwhile). Then replays the log into the read models, and follows it live.
+   */
+  start(healthUrl: string): Promise<void>;
   /** With Redis: tells balancers this node serves at `url` (until `withdraw`). */
   announce(url: string): void;
   /** Stops announcing this node (it is draining). */
   withdraw(): Promise<void>;
-  /** The event store and the broker both answer. */
-  ready(): Promise<boolean>;
+  /** Whether this node can serve (its event store answers), and how Redis is (when used). */
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
+}
+
+/**
+ * `store`: the event store answers — without it nothing can be served. `redis`: sends and delivery
+ * go on without it (README, "Running several nodes"), so an outage is `degraded`, not unready.
+ */
+export interface Readiness {
+  store: boolean;
+  redis?: 'ok' | 'degraded';
 }
 
 /** Picks and wires the adapters the configuration asks for. */
@@ -62,8 +74,7 @@ export async function createServices(config: Config): Promise<Services> {
   const broker = shared?.broker ?? createMemoryBroker();
   const readModels = shared?.readModels ?? createMemoryReadModelStore();
   const presence = shared?.presence ?? createMemoryPresenceStore();
-  const limiter =
-    shared?.limiter ?? createMemoryRateLimiter({ limit: config.RATE_LIMIT_MESSAGES, windowMs: config.RATE_LIMIT_WINDOW_MS });
+  const abuse = createAbuseLimits(config, shared?.limits ?? null);
   const projections = shared
     ? createLeasedProjectionRunner({
         store,
@@ -76,11 +87,10 @@ export async function createServices(config: Config): Promise<Services> {
     : createProjectionRunner({
         store,
         readModels,
-        // Sends made before a restart, inside the current window, still count against the limit.
-        // Live sends were counted when they were made (sendMessage), so only replayed ones here.
+        // Writes made before a restart, inside the current window, still count against the limits.
+        // Live writes were counted when they were made (the use cases), so only replayed ones here.
         onApplied: (events, replayed) => {
-          if (!replayed) return;
-          for (const event of events) if (event.type === 'MessagePosted') limiter.record(event.data.author.id, event.at);
+          if (replayed) abuse.replay(events);
         },
       });
   // A store that drops whole stream prefixes by count ($maxCount) needs a room snapshot kept inside
@@ -92,10 +102,13 @@ export async function createServices(config: Config): Promise<Services> {
     commands: repository,
     readModels,
     progress: projections,
+    consistency: { readWaitMs: config.READ_MODEL_WAIT_MS },
     store,
     broker,
     presence,
-    limiter,
+    limiter: abuse.limiter,
+    passwords: abuse.passwords,
+    guesses: abuse.guesses,
     sessions,
     metrics,
     log,
@@ -128,6 +141,7 @@ export async function createServices(config: Config): Promise<Services> {
       .catch((error) => log.warn({ err: error, roomId }, 'presence publish failed'));
   });
   let announcement: { withdraw(): Promise<void> } | null = null;
+  const stopping = new AbortController();
   const followed = setInterval(() => {
     metrics.followedRooms.set(hub.roomCount);
     metrics.projectionPosition.set(projections.position());
@@ -143,7 +157,11 @@ export async function createServices(config: Config): Promise<Services> {
     chat,
     subscriptions,
     hub,
-    async start() {
+    async start(healthUrl) {
+      if (shared) {
+        await waitForRedis({ ping: shared.ping, url: shared.url, log, waitMs: config.REDIS_WAIT_MS, healthUrl, signal: stopping.signal });
+        shared.errors.started();
+      }
       const report = await projections.start();
       metrics.projectionPosition.set(projections.position());
       const perSecond = report.ms > 0 ? Math.round((report.events / report.ms) * 1000) : 0;
@@ -157,16 +175,19 @@ export async function createServices(config: Config): Promise<Services> {
       announcement = null;
     },
     async ready() {
-      const [storeOk, brokerOk] = await Promise.all([store.ping().catch(() => false), broker.ping().catch(() => false)]);
-      return storeOk && brokerOk;
+      // Bounded: a balancer's health check gives up after HEALTH_TIMEOUT_MS (800 ms by default).
+      const redisAnswers = shared ? Promise.race([broker.ping(), new Promise<false>((resolve) => setTimeout(resolve, 500, false))]) : null;
+      const [storeOk, redisOk] = await Promise.all([store.ping().catch(() => false), redisAnswers?.catch(() => false)]);
+      return { store: storeOk, ...(shared ? { redis: redisOk ? 'ok' : 'degraded' } : {}) };
     },
     async close() {
+      stopping.abort();
       clearInterval(followed);
       await retention.stop();
       await hub.close();
       await projections.close();
       await presence.close();
-      await limiter.close();
+      await abuse.close();
       await broker.close();
       await readModels.close();
       await store.close();
@@ -178,7 +199,9 @@ export async function createServices(config: Config): Promise<Services> {
 /** Everything that must be shared between nodes, kept in Redis. */
 function createRedisParts(config: Config, url: string, log: Logger) {
   const prefix = config.REDIS_PREFIX;
-  const onError = (error: unknown) => log.warn({ err: error }, 'redis error');
+  // Quiet while the node waits for Redis at start; then each distinct error once per 10 s.
+  const errors = redisErrorLog(log);
+  const onError = errors.onError;
   // Queries and the projector's fenced writes each get a connection (WATCH is per connection);
   // the broker opens its own two (a subscriber connection can do nothing else).
   // commandTimeout: a Redis that stops answering (paused, partitioned) must fail these calls,
@@ -189,17 +212,14 @@ function createRedisParts(config: Config, url: string, log: Logger) {
   writer.on('error', onError);
   const lease = createRedisLease({ redis: writer, key: `${prefix}projector:lease`, holder: config.NODE_ID, ttlMs: 5_000 });
   return {
+    url,
+    errors,
+    ping: () => redis.ping(),
     lease,
     broker: createRedisBroker({ url, prefix, onError }),
     readModels: createRedisReadModelStore({ redis, writer, prefix, fence: () => lease.current() }),
     presence: createRedisPresenceStore({ redis, prefix, nodeId: config.NODE_ID, onError }),
-    limiter: createRedisRateLimiter({
-      redis,
-      prefix,
-      limit: config.RATE_LIMIT_MESSAGES,
-      windowMs: config.RATE_LIMIT_WINDOW_MS,
-      onError,
-    }),
+    limits: { redis, prefix, onError },
     announce: (nodeUrl: string) => announceNode({ redis, prefix, nodeId: config.NODE_ID, url: nodeUrl, onError }),
     close: () => {
       redis.disconnect();

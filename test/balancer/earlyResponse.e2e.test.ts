@@ -1,10 +1,11 @@
 /**
  * Early responses (issue 12, finding 4): a node answers a POST whose Content-Length is over
  * MAX_REQUEST_BYTES with 413 before it reads the body. Through the balancer every such request
- * must get that answer, however the client sends its body, and the upload must end cleanly: the
- * node stays in rotation and the next request is served.
+ * must get that answer — with clients that keep their connections alive and reuse them, as fetch
+ * and Node's http agent do — and the upload must end cleanly: the node stays in rotation and the
+ * next request is served.
  */
-import { connect } from 'node:net';
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pool } from '../support/gql.js';
 import { killAllNodes, startNode, type NodeHandle } from '../support/nodeProcess.js';
@@ -12,6 +13,7 @@ import { killAllBalancers, startBalancer, type BalancerHandle } from '../support
 
 let node: NodeHandle;
 let balancer: BalancerHandle;
+const MiB = Buffer.alloc(1024 * 1024, 0x20);
 
 beforeAll(async () => {
   node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
@@ -21,65 +23,50 @@ beforeAll(async () => {
 afterAll(killAllBalancers);
 afterAll(killAllNodes);
 
-/**
- * POSTs `bytes` of body over a raw TCP socket, in 64 KiB chunks as fast as the socket takes them,
- * and reads the answer as curl does: a write that fails because the server already answered and
- * closed does not hide the answer. Resolves with the status, or with what went wrong (never
- * rejects); gives up after `timeoutMs`.
- */
-function postLarge(url: string, bytes: number, timeoutMs = 8_000): Promise<{ status: number | null; outcome: string; ms: number }> {
+type Outcome = { status: number | null; text: string; ms: number };
+
+/** fetch (undici, connections kept alive): resolves with the status, or what went wrong; gives up after 8 s. */
+async function postWithFetch(url: string): Promise<Outcome> {
   const started = Date.now();
-  const { hostname, port } = new URL(url);
+  try {
+    const response = await fetch(`${url}/graphql`, { method: 'POST', body: MiB, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(8_000) });
+    return { status: response.status, text: await response.text(), ms: Date.now() - started };
+  } catch (error) {
+    return { status: null, text: `${(error as Error).name} ${String((error as { cause?: { code?: string } }).cause?.code ?? '')}`, ms: Date.now() - started };
+  }
+}
+
+/** Node's http client over a keep-alive agent, likewise. */
+function postWithHttp(url: string, agent: Agent): Promise<Outcome> {
+  const started = Date.now();
   return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port) });
-    let received = '';
-    let settled = false;
-    const settle = (outcome?: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(received);
-      resolve({ status: status ? Number(status[1]) : null, outcome: outcome ?? received.split('\r\n\r\n')[1]?.slice(0, 120) ?? '', ms: Date.now() - started });
-    };
-    const timer = setTimeout(() => settle(`no response within ${timeoutMs} ms (got ${JSON.stringify(received.slice(0, 60))})`), timeoutMs);
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      // Done once the whole answer is in (it carries a Content-Length).
-      const end = received.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: (\d+)/i.exec(received.slice(0, end));
-      if (end >= 0 && length && received.length >= end + 4 + Number(length[1])) settle();
+    const req = request(`${url}/graphql`, { agent, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': MiB.length }, timeout: 8_000 });
+    req.once('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.once('end', () => resolve({ status: res.statusCode ?? null, text, ms: Date.now() - started }));
     });
-    socket.on('error', () => {}); // a write after the server closed: the answer may be in already
-    socket.once('close', () => settle(received ? undefined : 'closed without an answer'));
-    socket.once('connect', () => {
-      socket.write(`POST /graphql HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\n\r\n`);
-      const chunk = Buffer.alloc(64 * 1024, 0x20);
-      let sent = 0;
-      const pump = () => {
-        while (sent < bytes && socket.writable) {
-          const size = Math.min(chunk.length, bytes - sent);
-          sent += size;
-          if (!socket.write(size === chunk.length ? chunk : chunk.subarray(0, size))) return void socket.once('drain', pump);
-        }
-      };
-      pump();
-    });
+    req.once('timeout', () => req.destroy(new Error('no answer within 8 s')));
+    req.once('error', (error) => resolve({ status: null, text: (error as NodeJS.ErrnoException).code ?? error.message, ms: Date.now() - started }));
+    req.end(MiB);
   });
 }
 
-it('a 1 MiB POST answered 413 by the node before it reads the body: 50 of 50 answered through the balancer', { timeout: 60_000 }, async () => {
-  const direct = await postLarge(node.url, 1024 * 1024);
-  expect(direct.status, `direct to the node: ${direct.outcome}`).toBe(413);
+const summary = (results: Outcome[]) => `${results.filter((r) => r.status === 413).length} of ${results.length} answered 413; slowest ${Math.max(...results.map((r) => r.ms))} ms`;
 
-  const results = await pool(50, 5, () => postLarge(balancer.url, 1024 * 1024));
-  const unanswered = results.filter((r) => r.status !== 413);
-  console.log(
-    `early responses: ${results.length - unanswered.length} of ${results.length} answered 413 through the balancer; slowest ${Math.max(...results.map((r) => r.ms))} ms`,
-  );
-  expect(unanswered, 'every oversized POST answered 413').toEqual([]);
-  expect(results.every((r) => /PAYLOAD_TOO_LARGE/.test(r.outcome))).toBe(true);
+it('a 1 MiB POST answered 413 by the node before it reads the body: 50 of 50 answered through the balancer', { timeout: 60_000 }, async () => {
+  const direct = await postWithFetch(node.url);
+  expect(direct.status, `direct to the node: ${direct.text}`).toBe(413);
+
+  const viaFetch = await pool(50, 5, () => postWithFetch(balancer.url));
+  const agent = new Agent({ keepAlive: true, maxSockets: 5 });
+  const viaHttp = await pool(20, 5, () => postWithHttp(balancer.url, agent));
+  agent.destroy();
+  console.log(`early responses through the balancer: fetch ${summary(viaFetch)}; http ${summary(viaHttp)}`);
+  expect(viaFetch.filter((r) => r.status !== 413), 'every oversized POST (fetch) answered 413').toEqual([]);
+  expect(viaHttp.filter((r) => r.status !== 413), 'every oversized POST (http) answered 413').toEqual([]);
+  expect([...viaFetch, ...viaHttp].every((r) => r.text.includes('PAYLOAD_TOO_LARGE'))).toBe(true);
 
   // The upload ended cleanly: the node was not taken for a failing one, and serves the next request.
   expect((await balancer.backends())[0]).toMatchObject({ ready: true, open: 0 });

@@ -193,7 +193,8 @@ describe('timeouts', () => {
     const balancer = await startBalancer({ env: { BACKENDS: backend.url, IDLE_TIMEOUT_MS: '1000' } });
     await balancer.waitForBackends((list) => list[0]?.ready === true, 5_000, 'ready');
     const idle = await rawTcp(balancer.port);
-    idle.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+    // A proxied path: the balancer's own /healthz closes the connection after answering.
+    idle.socket.write('GET /idle HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
     const busy = await rawTcp(balancer.port);
     const ask = () => busy.socket.write('GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
     ask();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer] [--quick] [--servers roomlog,bare]
+ * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer,rebuild,readafterwrite] [--quick] [--servers roomlog,bare]
  *                [--store sqlite|memory] [--server-root <checkout>] [--rooms <n>] [--json out.json]`
  *
  * One roomlog node against a bare `ws` broadcast server, each in its own child process, driven by
@@ -15,6 +15,7 @@ import { balancerScenario } from './scenarios/balancer.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { fanout2Scenario } from './scenarios/fanout2.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { readAfterWriteScenario } from './scenarios/readAfterWrite.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
 import { replayScenario } from './scenarios/replay.js';
 import { throughputScenario } from './scenarios/throughput.js';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, Scenario> = {
   fanout2: fanout2Scenario,
   balancer: balancerScenario,
   rebuild: rebuildScenario,
+  readafterwrite: readAfterWriteScenario,
 };
 
 function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
@@ -46,7 +48,7 @@ function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
+    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer|rebuild|readafterwrite (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
     process.exit(0);
   }
   const only = (values.only ?? Object.keys(SCENARIOS)).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     rmSync(tmpRoot, { recursive: true, force: true });
   }
   const cpu = `${process.platform}, ${(await import('node:os')).cpus().length} cores, Node ${process.versions.node}`;
-  console.log(`\nroomlog bench — one node (EVENT_STORE=${cfg.eventStore}; fanout2/balancer: two nodes on sqlite + Redis) vs bare ws baseline — ${cfg.quick ? 'QUICK sizes' : 'full sizes'} — ${cpu} — ${Math.round((performance.now() - t0) / 1000)} s`);
+  console.log(`\nroomlog bench — one node (EVENT_STORE=${cfg.eventStore}; fanout2/balancer/readafterwrite: two nodes on sqlite + Redis) vs bare ws baseline — ${cfg.quick ? 'QUICK sizes' : 'full sizes'} — ${cpu} — ${Math.round((performance.now() - t0) / 1000)} s`);
   console.log(renderTable(rows));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   if (json) writeFileSync(json, JSON.stringify({ config: cfg, rows, notes }, null, 2));

@@ -147,7 +147,7 @@ describe('the web chat', () => {
 
   it('a private room refuses a wrong password', async () => {
     await ada.page.getByLabel('Room name').fill('secret');
-    await ada.page.getByLabel('Password (optional)').fill('hunter2');
+    await ada.page.getByLabel('Password (optional)').fill('hunter22');
     await ada.page.getByRole('button', { name: 'Create' }).click();
     await ada.page.getByRole('heading', { name: '# secret' }).waitFor();
     expect(await ada.page.locator('.room-header .badge').textContent()).toBe('private');
@@ -163,7 +163,7 @@ describe('the web chat', () => {
     await screenshot(bob.page, 'chat-phone-wrong-password');
     expect(await bob.page.getByTestId('message').count()).toBe(0);
 
-    await bob.page.locator('#room-password').fill('hunter2');
+    await bob.page.locator('#room-password').fill('hunter22');
     await bob.page.getByRole('button', { name: 'Join', exact: true }).click();
     await bob.page.getByRole('heading', { name: '# secret' }).waitFor();
     await expect.poll(() => ada.page.getByTestId('presence-list').textContent(), { timeout: 15_000 }).toContain('bob');

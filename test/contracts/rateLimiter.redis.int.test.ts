@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisFailureBackoff } from '../../src/limits/redisFailureBackoff.js';
 import { createRedisRateLimiter } from '../../src/limits/redisRateLimiter.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redisServer.js';
-import { rateLimiterContract } from './rateLimiter.contract.js';
+import { failureBackoffContract, rateLimiterContract } from './rateLimiter.contract.js';
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -16,6 +17,15 @@ rateLimiterContract('redis', async () => {
   const prefix = `t-${randomUUID()}:`;
   return {
     make: (limit, windowMs) => createRedisRateLimiter({ redis, prefix, limit, windowMs }),
+    cleanup: async () => redis.disconnect(),
+  };
+});
+
+failureBackoffContract('redis', async () => {
+  const redis = new Redis(server.url);
+  const prefix = `t-${randomUUID()}:`;
+  return {
+    make: (policy) => createRedisFailureBackoff({ redis, prefix, namespace: 'room', policy }),
     cleanup: async () => redis.disconnect(),
   };
 });
@@ -34,5 +44,19 @@ describe('Redis rate limiter', () => {
     expect((await b.consume('u')).allowed).toBe(false);
     one.disconnect();
     two.disconnect();
+  });
+
+  it('limits with their own namespace keep apart from each other and from the send limit', async () => {
+    const prefix = `t-${randomUUID()}:`;
+    const redis = new Redis(server.url);
+    const send = createRedisRateLimiter({ redis, prefix, limit: 1, windowMs: 60_000 });
+    const edit = createRedisRateLimiter({ redis, prefix, limit: 1, windowMs: 60_000, namespace: 'edit' });
+    expect((await send.consume('u')).allowed).toBe(true);
+    expect((await edit.consume('u')).allowed).toBe(true);
+    expect((await send.consume('u')).allowed).toBe(false);
+    expect((await edit.consume('u')).allowed).toBe(false);
+    // The send limit keeps the key it always had.
+    expect(await redis.exists(`${prefix}rate:u`, `${prefix}rate:edit:u`)).toBe(2);
+    redis.disconnect();
   });
 });

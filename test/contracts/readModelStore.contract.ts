@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../../src/domain/events.js';
-import type { ReadModelStore } from '../../src/readModels/readModelStore.js';
+import { CheckpointMismatchError, ReadModelsBehindError, type ReadModelStore } from '../../src/readModels/readModelStore.js';
 import { alice, bob, created, deleted, edited, joined, left, posted, stored } from '../unit/fixtures.js';
 
 export interface ReadModelFixture {
   store: ReadModelStore;
   /** Another handle on the same data (another node, or the same node after a restart), if the adapter shares. */
   reopen?: () => Promise<ReadModelStore>;
+  /** Loses everything the store holds behind its back, as a Redis restart without persistence or FLUSHALL does. */
+  lose: () => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -123,6 +125,77 @@ export function readModelStoreContract(name: string, create: () => Promise<ReadM
       expect(await store.room('old')).toMatchObject({ name: 'Kept', memberCount: 2, oldestSeq: 9, headSeq: 11, private: false });
       expect(await store.roomIds()).toEqual(['old']);
       expect((await store.messages('old', { limit: 10 })).map((m) => m.id)).toEqual(['old~m11']);
+    });
+
+    it('applies a batch only onto the checkpoint it was read after; a mismatch applies nothing and says what is stored', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      const log = roomLog('c', 0);
+      await store.apply(log.slice(0, 4), { after: 0, through: 4 });
+      const error = await store.apply(log.slice(4), { after: 3, through: 11 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CheckpointMismatchError);
+      expect(error).toMatchObject({ expected: 3, stored: 4 });
+      expect(await store.checkpoint()).toBe(4);
+      expect(await store.room('c')).toMatchObject({ headSeq: 4 });
+      await store.apply(log.slice(4), { after: 4, through: 11 });
+      expect(await store.room('c')).toMatchObject({ headSeq: 11 });
+    });
+
+    it('moves the checkpoint to `through`, past events that are not room events, even with none to apply', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      await store.apply(roomLog('n', 0), { after: 0, through: 15 });
+      expect(await store.checkpoint()).toBe(15);
+      await store.apply([], { after: 15, through: 20 });
+      expect(await store.checkpoint()).toBe(20);
+      expect(await store.room('n')).toMatchObject({ headSeq: 11 });
+    });
+
+    it('a read given `at` answers only when the checkpoint reaches it, and throws ReadModelsBehindError (with the checkpoint) otherwise', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      await store.apply(roomLog('w', 0));
+      const reached = { atLeast: 11 };
+      expect(await store.room('w', reached)).toMatchObject({ headSeq: 11 });
+      expect((await store.messages('w', { limit: 10 }, reached)).length).toBe(5);
+      expect((await store.messages('w', { after: 3, limit: 10 }, reached)).length).toBe(4);
+      expect(await store.message('w~m1', reached)).toMatchObject({ seq: 3 });
+      expect((await store.publicRooms(10, reached)).map((r) => r.id)).toEqual(['w']);
+      expect(await store.room('none', reached)).toBeNull();
+      const ahead = { atLeast: 12 };
+      const reads: Array<() => Promise<unknown>> = [
+        () => store.room('w', ahead),
+        () => store.room('none', ahead),
+        () => store.messages('w', { limit: 10 }, ahead),
+        () => store.messages('w', { after: 3, limit: 10 }, ahead),
+        () => store.messages('empty', { limit: 10 }, ahead),
+        () => store.message('w~m1', ahead),
+        () => store.publicRooms(10, ahead),
+      ];
+      for (const read of reads) {
+        const error = await read().then(() => null, (e: unknown) => e);
+        expect(error).toBeInstanceOf(ReadModelsBehindError);
+        expect(error).toMatchObject({ wanted: 12, checkpoint: 11 });
+      }
+    });
+
+    it('lost behind its back (a Redis restart or FLUSHALL): reads given `at` refuse, and a batch for the old checkpoint is refused', async () => {
+      fixture = await create();
+      const { store } = fixture;
+      const log = roomLog('l', 0);
+      await store.apply(log.slice(0, 8), { after: 0, through: 8 });
+      await fixture.lose();
+      expect(await store.checkpoint()).toBe(0);
+      await expect(store.messages('l', { limit: 10 }, { atLeast: 8 })).rejects.toMatchObject({ name: 'ReadModelsBehindError', checkpoint: 0 });
+      await expect(store.room('l', { atLeast: 8 })).rejects.toBeInstanceOf(ReadModelsBehindError);
+      // The writer does not know yet: its next batch must not become the store's whole content.
+      await expect(store.apply(log.slice(8), { after: 8, through: 11 })).rejects.toMatchObject({ name: 'CheckpointMismatchError', stored: 0 });
+      expect(await store.room('l')).toBeNull();
+      expect(await store.checkpoint()).toBe(0);
+      // Rebuilt from the start of the log, it is whole again.
+      await store.apply(log, { after: 0, through: 11 });
+      expect(await store.room('l', { atLeast: 11 })).toMatchObject({ headSeq: 11 });
+      expect((await store.messages('l', { limit: 10 }, { atLeast: 11 })).length).toBe(5);
     });
 
     it('keeps views and checkpoint for another handle on the same data', async () => {

@@ -3,5 +3,6 @@ import { readModelStoreContract } from './readModelStore.contract.js';
 
 readModelStoreContract('memory', async () => {
   const store = createMemoryReadModelStore();
-  return { store, cleanup: () => store.close() };
+  // Memory read models only go with the process; losing them is what clear() does.
+  return { store, lose: () => store.clear(), cleanup: () => store.close() };
 });

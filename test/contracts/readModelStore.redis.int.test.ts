@@ -23,7 +23,14 @@ readModelStoreContract('redis', async () => {
     connections.push(redis, writer);
     return createRedisReadModelStore({ redis, writer, prefix });
   };
-  return { store: open(), reopen: async () => open(), cleanup: async () => connections.forEach((c) => c.disconnect()) };
+  // What a Redis restart without persistence does to this prefix (FLUSHALL would touch the other tests').
+  const lose = async () => {
+    const admin = new Redis(server.url);
+    connections.push(admin);
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+  };
+  return { store: open(), reopen: async () => open(), lose, cleanup: async () => connections.forEach((c) => c.disconnect()) };
 });
 
 describe('Redis read models with a projector lease', () => {

@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../../src/eventStore/sqliteEventStore.js';
-import { freshDataDir, killAllNodes, repoRoot, startNode } from '../support/nodeProcess.js';
+import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';
+import { freshDataDir, killAllNodes, repoRoot } from '../support/nodeProcess.js';
 import { createRoom, createUser, eventually, gql, readLog, sendMessage } from '../support/gql.js';
 import { startRedis, stopAllRedis } from '../support/redisServer.js';
 import { seedLog } from '../support/seedLog.js';
@@ -21,13 +22,14 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 }
 
 afterAll(async () => {
-  await killAllNodes();
+  await stopAllInProcessNodes();
+  await killAllNodes(); // no node process here: it removes the freshDataDir directories
   await stopAllRedis();
 });
 
 describe('the CLI against a real node', () => {
   it('replay prints exactly what the roomEvents query returns', async () => {
-    const node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+    const node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
     const ada = await createUser(node.url, 'ada');
     const room = await createRoom(node.url, ada.token, 'replayed');
     const sent = [];
@@ -47,9 +49,9 @@ describe('the CLI against a real node', () => {
   });
 
   it('export then import into a fresh store gives identical streams (seqs, ids, types, data, times)', async () => {
-    const node = await startNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
+    const node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '0' } });
     const bob = await createUser(node.url, 'bob');
-    const rooms = [await createRoom(node.url, bob.token, 'one'), await createRoom(node.url, bob.token, 'two', 'secret')];
+    const rooms = [await createRoom(node.url, bob.token, 'one'), await createRoom(node.url, bob.token, 'two', 'secret password')];
     for (let i = 0; i < 25; i++) await sendMessage(node.url, bob.token, rooms[i % 2]!.id, `m${i}`);
     const ids = rooms.map((r) => r.id);
     const out = join(freshDataDir(), 'export.jsonl');
@@ -79,7 +81,7 @@ describe('the CLI against a real node', () => {
     const head = await store.headPosition();
     await store.close();
     const redis = await startRedis();
-    const node = await startNode({ dataDir, env: { REDIS_URL: redis.url, JWT_SECRET: 'cli-test-secret-0123456789', RATE_LIMIT_MESSAGES: '0' } });
+    const node = await startInProcessNode({ dataDir, env: { REDIS_URL: redis.url, JWT_SECRET: 'cli-test-secret-0123456789', RATE_LIMIT_MESSAGES: '0' } });
     const client = new Redis(redis.url);
     try {
       await eventually(async () => Number(await client.get('roomlog:rm:checkpoint')) === head, 60_000, 'the live projector caught up');

@@ -5,19 +5,24 @@ import { collectRoomEvents, createRoom, createUser, errorCodes, eventually, gql,
 afterAll(killAllNodes);
 
 /**
- * Retention by count on the SQLite store: a room keeps the messages of its newest
- * RETENTION_MAX_COUNT seqs; a HistoryTrimmed event records each trim in the room's own log;
- * read models, queries and subscriptions follow, and the room itself (members, seqs) survives,
- * across a restart too.
+ * Retention by count on the SQLite store: a room keeps its newest RETENTION_MAX_COUNT messages;
+ * a HistoryTrimmed event records each trim in the room's own log; read models, queries and
+ * subscriptions follow, and the room itself (members, seqs) survives, across a restart too.
+ *
+ * The messages are sent to a node whose retention is not due for an hour, and the cut is made by
+ * a node started on the same log with a short interval: a run landing in the middle of the sends
+ * would cut an earlier, load-dependent place.
  */
 describe('retention', () => {
   it('trims old messages, moves oldestSeq, starts old subscriptions at oldestSeq, and keeps the room working after a restart', async () => {
     const env = { RATE_LIMIT_MESSAGES: '0', RETENTION_MAX_COUNT: '10', RETENTION_INTERVAL_MS: '300' };
-    let node = await startNode({ env });
+    let node = await startNode({ env: { ...env, RETENTION_INTERVAL_MS: '3600000' } });
     const ada = await createUser(node.url, 'ada');
     const room = await createRoom(node.url, ada.token, 'short memory');
     const sent = [];
     for (let i = 0; i < 30; i++) sent.push(await sendMessage(node.url, ada.token, room.id, `m${i}`));
+    await node.stop();
+    node = await startNode({ env, dataDir: node.dataDir });
     const roomQuery = `query($id: ID!) { room(id: $id) { headSeq oldestSeq memberCount } }`;
     const trimmed = await eventually(async () => {
       const { room: view } = await gql<{ room: { headSeq: number; oldestSeq: number; memberCount: number } }>(node.url, roomQuery, { id: room.id }, ada.token);

@@ -19,8 +19,8 @@ describe('retention on a prefix-cutting store (EVENT_STORE=memory, as EventStore
     const node = await startInProcessNode({ env: { EVENT_STORE: 'memory', RATE_LIMIT_MESSAGES: '0', RETENTION_MAX_COUNT: '10', RETENTION_INTERVAL_MS: '300' } });
     const ada = await createUser(node.url, 'ada');
     const bob = await createUser(node.url, 'bob');
-    const room = await createRoom(node.url, ada.token, 'private and short', 'secret');
-    await joinRoom(node.url, bob.token, room.id, 'secret');
+    const room = await createRoom(node.url, ada.token, 'private and short', 'secret password');
+    await joinRoom(node.url, bob.token, room.id, 'secret password');
     const sent = [];
     for (let i = 0; i < 40; i++) sent.push(await sendMessage(node.url, i % 2 ? ada.token : bob.token, room.id, `m${i}`));
 
@@ -65,7 +65,7 @@ describe('retention on a prefix-cutting store (EVENT_STORE=memory, as EventStore
     const last = sent.at(-1)!;
     const notAuthor = await http(node.url, 'mutation($id: ID!) { editMessage(messageId: $id, body: "x") { id } }', { id: last.id }, bob.token);
     expect(errorCodes(notAuthor.errors)).toEqual(['FORBIDDEN']);
-    await joinRoom(node.url, eve.token, room.id, 'secret');
+    await joinRoom(node.url, eve.token, room.id, 'secret password');
     await sendMessage(node.url, eve.token, room.id, 'eve was let in');
     await node.stop();
   });

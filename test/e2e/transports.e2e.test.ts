@@ -116,7 +116,7 @@ describe('roomEvents over SSE', () => {
   }
 
   it('a private room over SSE without membership is refused with FORBIDDEN', async () => {
-    const secret = await createRoom(node.url, alice.token, 'sse secret', 'pw');
+    const secret = await createRoom(node.url, alice.token, 'sse secret', 'password1');
     const bob = await createUser(node.url, 'bob');
     const response = await fetch(`${node.url}/graphql`, {
       method: 'POST',

@@ -191,6 +191,7 @@ export async function sendUntilAcked(options: {
       if (result.message) return { message: result.message, ackAt: Date.now(), attempts };
       node = options.next(node);
     } else node = node ? options.next(node) : options.first;
+    // A client's retry pause (jittered, as a real client's backoff), not a wait for readiness.
     await sleep(100 + Math.random() * 200);
   }
   throw Object.assign(new Error(`send ${options.clientMessageId} not acknowledged: ${JSON.stringify(attempts.slice(-5))}`), { attempts });
@@ -341,6 +342,7 @@ export class RoomFollower {
     try {
       let previous = this.node;
       for (let attempt = 0; attempt < 60 && !this.stopped; attempt++) {
+        // A client's reconnect backoff (jittered, so followers do not all come back at once).
         await sleep(50 + Math.random() * 200);
         const next = this.pickNode!(previous);
         if (!next) continue;

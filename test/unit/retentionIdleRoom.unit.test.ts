@@ -21,7 +21,7 @@ async function roomWithMessages(messages: number) {
   const commands = createRoomCommandHandler(store);
   const broker = createMemoryBroker();
   const trimmer = {
-    trimHistory: trimHistory({ commands, metrics: createMetrics('retention-idle'), broker, progress: { waitFor: async () => {} }, log: { warn: () => {} } }),
+    trimHistory: trimHistory({ commands, metrics: createMetrics('retention-idle'), broker, progress: { waitFor: async () => {}, rewind: () => {} }, consistency: { readWaitMs: 2_000 }, store, log: { warn: () => {} } }),
     carryRoomForward: async () => {},
   };
   const bodies = [created('r'), joined('r', alice), ...Array.from({ length: messages }, (_, i) => posted('r', `r~m${i}`, `m${i}`))];

@@ -57,6 +57,71 @@ describe('displayName', () => {
   });
 });
 
+describe('invisible and direction-changing characters (Unicode format characters, fillers, lone surrogates)', () => {
+  // Each of these makes a name look like another, or a text read other than it shows.
+  const hidden: Array<[string, string, string]> = [
+    ['right-to-left override', 'invoice\u202Efdp.exe', 'U+202E'],
+    ['right-to-left isolate', 'a\u2067b', 'U+2067'],
+    ['left-to-right mark', 'a\u200Eb', 'U+200E'],
+    ['zero-width space', 'ada\u200B', 'U+200B'],
+    ['zero-width joiner between Latin letters', 'a\u200Dda', 'U+200D'],
+    ['zero-width non-joiner between Latin letters', 'a\u200Cda', 'U+200C'],
+    ['word joiner', 'a\u2060da', 'U+2060'],
+    ['byte order mark', 'ada\uFEFF', 'U+FEFF'],
+    ['soft hyphen', 'a\u00ADda', 'U+00AD'],
+    ['tag characters outside a flag', 'ada\u{E0041}', 'U+E0041'],
+    ['Hangul filler', 'ada\u3164', 'U+'],
+    ['Hangul choseong filler', '\u115Fada', 'U+115F'],
+    ['Braille blank', 'ada\u2800', 'U+2800'],
+    ['combining grapheme joiner', 'ad\u034Fa', 'U+034F'],
+  ];
+
+  it.each(hidden)('%s: refused in names and bodies, naming the character', (_what, text, code) => {
+    expectChatError(() => validate.displayName(text, 'name', 100), 'BAD_USER_INPUT', new RegExp(`name contains .*${code.replace('+', '\\+')}`));
+    expectChatError(() => validate.messageBody(text, 100), 'BAD_USER_INPUT', new RegExp(code.replace('+', '\\+')));
+  });
+
+  it.each(['ada\uD800', '\uDC00ada', 'a\uDBFFb'])('a lone surrogate in %j: refused in names and bodies', (text) => {
+    expectChatError(() => validate.displayName(text, 'name', 100), 'BAD_USER_INPUT', /unpaired surrogate/);
+    expectChatError(() => validate.messageBody(text, 100), 'BAD_USER_INPUT', /unpaired surrogate/);
+  });
+
+  it('a name made of a filler alone is refused, not taken as a name', () => {
+    expectChatError(() => validate.displayName('\u3164', 'name', 100), 'BAD_USER_INPUT');
+    expectChatError(() => validate.displayName('\uFFA0\uFFA0', 'name', 100), 'BAD_USER_INPUT');
+  });
+
+  it.each([
+    ['an emoji family (ZWJ sequence)', '👨‍👩‍👧'],
+    ['a rainbow flag (VS16 + ZWJ)', '🏳️‍🌈'],
+    ['a skin tone in a ZWJ sequence', '👩🏽‍💻'],
+    ['a subdivision flag (tag characters)', '🏴󠁧󠁢󠁳󠁣󠁴󠁿'],
+    ['Persian with a zero-width non-joiner', 'می‌خواهم'],
+    ['Devanagari with a zero-width joiner', 'क्‍ष'],
+  ])('where writing needs a joiner, it stays: %s', (_what, text) => {
+    expect(validate.displayName(`name ${text}`, 'name', 100)).toBe(`name ${text}`);
+    expect(validate.messageBody(`body ${text}`, 100)).toBe(`body ${text}`);
+  });
+});
+
+describe('names are normalised (NFKC), bodies kept as typed', () => {
+  it('full-width letters, ligatures and compatibility forms become what they look like', () => {
+    expect(validate.displayName('ａｄａ', 'name', 100)).toBe('ada');
+    expect(validate.displayName('ﬁle', 'name', 100)).toBe('file');
+    expect(validate.displayName('Ⓐda²', 'name', 100)).toBe('Ada2');
+    expect(validate.displayName('e\u0301', 'name', 100)).toBe('é');
+  });
+
+  it('the length limit applies to the normalised name', () => {
+    // U+FDFA is one character that NFKC spells out in 18.
+    expectChatError(() => validate.displayName('\uFDFA', 'name', 10), 'BAD_USER_INPUT', /longer than 10/);
+  });
+
+  it('a body is returned exactly as typed', () => {
+    expect(validate.messageBody('ａｄａ ﬁ e\u0301', 100)).toBe('ａｄａ ﬁ e\u0301');
+  });
+});
+
 describe('password', () => {
   it('absent means a public room', () => {
     expect(validate.password(null)).toBeNull();
@@ -65,6 +130,13 @@ describe('password', () => {
 
   it('the empty string is refused (leave it out instead)', () => {
     expectChatError(() => validate.password(''), 'BAD_USER_INPUT');
+  });
+
+  it('under 8 characters refused (a new room password must not be guessable in minutes), counting code points', () => {
+    expectChatError(() => validate.password('hunter2'), 'BAD_USER_INPUT', /at least 8 characters/);
+    expect(validate.password('hunter22')).toBe('hunter22');
+    expectChatError(() => validate.password('🔑'.repeat(7)), 'BAD_USER_INPUT', /at least 8/);
+    expect(validate.password('🔑'.repeat(8))).toBe('🔑'.repeat(8));
   });
 
   it('up to 200 characters accepted as given; more refused', () => {

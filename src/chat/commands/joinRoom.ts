@@ -1,24 +1,75 @@
-import { verifyPassword } from '../../auth/passwords.js';
 import type { UserRef } from '../../domain/events.js';
+import { forbidden, notFound } from '../../domain/errors.js';
+import { addressKey } from '../../limits/addressKey.js';
 import type { RoomView } from '../../../projections/views.js';
-import type { ChatPorts } from '../ports.js';
+import { limitWrite, refuse, type LimitPorts } from '../limitWrite.js';
+import type { ChatPorts, GuessScope } from '../ports.js';
 import { roomAfter } from '../readBack.js';
 import { runCommand, type RunCommandPorts } from '../runCommand.js';
 import * as valid from '../validate.js';
 
-export type JoinRoom = (viewer: UserRef | null, roomId: string, password?: string | null) => Promise<RoomView>;
+export type JoinRoom = (viewer: UserRef | null, roomId: string, password?: string | null, address?: string | null) => Promise<RoomView>;
 
-/** Joins a room; a private one only with its password. Joining twice is a no-op. */
-export function joinRoom(ports: RunCommandPorts & Pick<ChatPorts, 'readModels'>): JoinRoom {
-  return async (viewer, roomId, password) => {
+export type JoinRoomPorts = RunCommandPorts & LimitPorts & Pick<ChatPorts, 'readModels' | 'passwords' | 'guesses'>;
+
+const WRONG = 'wrong password for this private room';
+
+/**
+ * Joins a room; a private one only with its password. Joining twice is a no-op (and not counted
+ * against the join limit).
+ *
+ * The password is checked BEFORE the join is queued for the room: a check is tens of ms of scrypt,
+ * and inside the room's command queue every guess would hold up every send to the room. Wrong
+ * guesses make the next ones wait longer, per (user, room), per room and per client address.
+ * The command then carries "the password was accepted" for exactly the hash that was checked, and
+ * the room's decider refuses a join to a private room without it.
+ */
+export function joinRoom(ports: JoinRoomPorts): JoinRoom {
+  return async (viewer, roomId, password, address) => {
     const user = valid.viewer(viewer);
     valid.id(roomId, 'roomId');
-    const outcome = await runCommand(ports, 'joinRoom', roomId, async (state) => {
-      // Checked while building the command: the room's password hash is in the state it is decided on.
-      const hash = state.room?.passwordHash ?? null;
-      const passwordAccepted = hash === null || (typeof password === 'string' && (await verifyPassword(password, hash)));
-      return { type: 'JoinRoom', user, passwordAccepted };
-    });
+    const state = await ports.commands.load(roomId);
+    if (!state.room) throw notFound('room');
+    const hash = state.room.passwordHash;
+    let accepted = hash === null;
+    if (!state.members.has(user.id)) {
+      // No password at all is how a client learns that a room is private: refused, not counted.
+      const given = typeof password === 'string' && password !== '' ? password : null;
+      if (hash !== null && given === null) throw forbidden(WRONG);
+      await limitWrite(ports, 'membership', user.id, user.id);
+      if (hash !== null) {
+        accepted = await checkPassword(ports, { roomId, user, password: given!, hash, address });
+        if (!accepted) throw forbidden(WRONG);
+      }
+    }
+    const outcome = await runCommand(ports, 'joinRoom', roomId, (current) => ({
+      type: 'JoinRoom',
+      user,
+      passwordAccepted: accepted && current.room?.passwordHash === hash,
+    }));
     return roomAfter(ports, roomId, outcome);
   };
+}
+
+async function checkPassword(
+  ports: JoinRoomPorts,
+  attempt: { roomId: string; user: UserRef; password: string; hash: string; address?: string | null },
+): Promise<boolean> {
+  const { roomId, user, password, hash, address } = attempt;
+  const scopes: Array<[GuessScope, string]> = [
+    ['userInRoom', `${roomId}:${user.id}`],
+    ['room', roomId],
+  ];
+  if (address) scopes.push(['address', addressKey(address)]);
+  const mustWait = async () => {
+    const waits = await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].wait(key)));
+    const longest = Math.max(...waits);
+    if (longest > 0) refuse(ports, 'password', longest, user.id);
+  };
+  // Checked on arrival (a refusal costs no scrypt), and again once a check slot is free: guesses
+  // that queued together must not all slip through on the state from before any of them failed.
+  await mustWait();
+  const right = await ports.passwords.verify(password, hash, mustWait);
+  if (!right) await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].fail(key)));
+  return right;
 }

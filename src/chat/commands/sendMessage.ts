@@ -1,9 +1,8 @@
 import type { UserRef } from '../../domain/events.js';
-import { rateLimited } from '../../domain/errors.js';
 import { messageIdFor, postEventId } from '../../domain/ids.js';
 import { projectMessage } from '../../../projections/history.js';
 import type { MessageView } from '../../../projections/views.js';
-import { notify, rateLimitedNotice } from '../notices.js';
+import { limitWrite, type LimitPorts } from '../limitWrite.js';
 import type { ChatPorts } from '../ports.js';
 import { messageAfter } from '../readBack.js';
 import { runCommand, type RunCommandPorts } from '../runCommand.js';
@@ -11,7 +10,7 @@ import * as valid from '../validate.js';
 
 export type SendMessage = (viewer: UserRef | null, roomId: string, body: string, clientMessageId: string) => Promise<MessageView>;
 
-export type SendMessagePorts = RunCommandPorts & Pick<ChatPorts, 'readModels' | 'store' | 'limiter' | 'presence' | 'limits'>;
+export type SendMessagePorts = RunCommandPorts & LimitPorts & Pick<ChatPorts, 'readModels' | 'store' | 'presence' | 'limits'>;
 
 /**
  * Posts a message, idempotent per (author, room, clientMessageId): a resend answers with the
@@ -32,12 +31,7 @@ export function sendMessage(ports: SendMessagePorts): SendMessage {
     // Stored but not projected yet (the projector is catching up, say after a node died): still a
     // resend, and a resend must never be refused for the rate, so ask the log itself.
     if ((await ports.commands.load(roomId)).messages.has(messageId)) return messageAfter(ports, messageId, []);
-    const limit = await ports.limiter.consume(author.id);
-    if (!limit.allowed) {
-      ports.metrics.rateLimited.inc();
-      notify(ports, author.id, rateLimitedNotice(limit.retryAfterMs));
-      throw rateLimited(limit.retryAfterMs);
-    }
+    await limitWrite(ports, 'send', author.id, author.id);
     // No wait for the read models: a new message is fully known from its event, and the sender
     // is acknowledged as soon as it is durable (other commands wait, see runCommand).
     const outcome = await runCommand(ports, 'sendMessage', roomId, () => ({ type: 'PostMessage', author, clientMessageId, body }), { waitForReadModels: false });

@@ -17,7 +17,7 @@ describe('createSession', () => {
 
   it('refuses a blank name, control characters, and a name over the limit', async () => {
     await expectRejects(() => h.chat.createSession('   '), 'invalid_input', 'name must not be empty');
-    await expectRejects(() => h.chat.createSession('a\u202eb'), 'invalid_input', 'name contains control characters');
+    await expectRejects(() => h.chat.createSession('a\u202eb'), 'invalid_input', 'name contains an invisible or control character (U+202E)');
     await expectRejects(() => h.chat.createSession('x'.repeat(11)), 'invalid_input', 'name is longer than 10 characters');
   });
 });

@@ -13,7 +13,11 @@ import { createRoomCommandHandler } from '../../../src/commandHandling/roomComma
 import type { ChatErrorKind } from '../../../src/domain/errors.js';
 import { roomStream, type UserRef } from '../../../src/domain/events.js';
 import { createMemoryEventStore } from '../../../src/eventStore/memoryEventStore.js';
+import { createPasswords } from '../../../src/auth/passwords.js';
+import { noFailureBackoff } from '../../../src/limits/failureBackoff.js';
+import { createMemoryFailureBackoff } from '../../../src/limits/memoryFailureBackoff.js';
 import { createMemoryRateLimiter } from '../../../src/limits/memoryRateLimiter.js';
+import { WRITE_KINDS, createWriteLimiter, type Budget, type WriteKind } from '../../../src/limits/writeLimits.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { createMemoryPresenceStore } from '../../../src/presence/memoryPresenceStore.js';
 import { createProjectionRunner } from '../../../src/projector/runner.js';
@@ -25,6 +29,10 @@ export const bob: UserRef = { id: 'u-bob', name: 'Bob' };
 export interface HarnessOptions {
   /** Sends per user per window (0: no limit). */
   rateLimit?: number;
+  /** Budgets of the other writes (default: none limited). */
+  budgets?: Partial<Record<WriteKind, Budget>>;
+  /** Wrong passwords free of delay per scope (default: no delays); the delays start at 1 s. */
+  passwordFailures?: number;
   maxBodyChars?: number;
   maxNameChars?: number;
 }
@@ -36,7 +44,14 @@ export async function chatHarness(options: HarnessOptions = {}) {
   await projections.start();
   const memoryBroker = createMemoryBroker();
   const presence = createMemoryPresenceStore();
-  const limiter = createMemoryRateLimiter({ limit: options.rateLimit ?? 0, windowMs: 60_000 });
+  const budgets = Object.fromEntries(WRITE_KINDS.map((kind) => [kind, options.budgets?.[kind] ?? { limit: 0, windowMs: 60_000 }])) as Record<WriteKind, Budget>;
+  budgets.send = { limit: options.rateLimit ?? 0, windowMs: 60_000 };
+  const limiter = createWriteLimiter(budgets, (budget) => createMemoryRateLimiter(budget));
+  const backoff = () =>
+    options.passwordFailures === undefined
+      ? noFailureBackoff
+      : createMemoryFailureBackoff({ freeFailures: options.passwordFailures, baseDelayMs: 1_000, maxDelayMs: 60_000, forgetAfterMs: 3_600_000 });
+  const guesses = { userInRoom: backoff(), room: backoff(), address: backoff() };
   const metrics = createMetrics('test');
   const warnings: unknown[][] = [];
   /** Positions the use cases waited for the read models to reach, in order. */
@@ -48,17 +63,21 @@ export async function chatHarness(options: HarnessOptions = {}) {
     commands: createRoomCommandHandler(store),
     readModels,
     progress: {
-      waitFor(position) {
+      waitFor(position, timeoutMs) {
         waited.push(position);
-        return projections.waitFor(position);
+        return projections.waitFor(position, timeoutMs);
       },
+      rewind: (position) => projections.rewind(position),
     },
+    consistency: { readWaitMs: 2_000 },
     store,
     broker: {
       publish: (channel, message) => (broken.broker ? Promise.reject(new Error('broker down')) : memoryBroker.publish(channel, message)),
     },
     presence,
     limiter,
+    passwords: createPasswords({ concurrency: 2, maxQueued: 10 }),
+    guesses,
     sessions: createSessions({ secret: new TextEncoder().encode('unit-test-secret'), ttlSeconds: 60 }),
     metrics,
     log: { warn: (...args: unknown[]) => void warnings.push(args) },
@@ -98,6 +117,7 @@ export async function chatHarness(options: HarnessOptions = {}) {
       await projections.close();
       await presence.close();
       await limiter.close();
+      await Promise.all(Object.values(guesses).map((guess) => guess.close()));
       await memoryBroker.close();
       await readModels.close();
       await store.close();

@@ -31,7 +31,7 @@ describe('messages (query)', () => {
   });
 
   it('only for those who may read the room (checked before the range)', async () => {
-    const secret = await h.chat.createRoom(ada, 'secret', 'pw');
+    const secret = await h.chat.createRoom(ada, 'secret', 'password1');
     await expectRejects(() => h.chat.messages(bob, secret.id, { limit: 0 }), 'forbidden');
     await expectRejects(() => h.chat.messages(null, roomId, {}), 'unauthenticated');
     await expectRejects(() => h.chat.messages(bob, 'nope', {}), 'not_found', 'room not found');

@@ -29,7 +29,7 @@ describe('roomEvents (query)', () => {
   it('refuses a bad afterSeq or limit; only for those who may read the room', async () => {
     await expectRejects(() => h.chat.roomEvents(bob, roomId, -1, null), 'invalid_input', 'afterSeq must be a whole number ≥ 0');
     await expectRejects(() => h.chat.roomEvents(bob, roomId, 0, 1_001), 'invalid_input', 'limit must be between 1 and 1000');
-    const secret = await h.chat.createRoom(ada, 'secret', 'pw');
+    const secret = await h.chat.createRoom(ada, 'secret', 'password1');
     await expectRejects(() => h.chat.roomEvents(bob, secret.id, 0, null), 'forbidden');
     await expectRejects(() => h.chat.roomEvents(null, roomId, 0, null), 'unauthenticated');
   });

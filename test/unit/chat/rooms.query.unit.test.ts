@@ -8,7 +8,7 @@ afterEach(() => h.close());
 describe('rooms (query)', () => {
   it('lists public rooms only, most active first', async () => {
     const quiet = await h.chat.createRoom(ada, 'quiet');
-    await h.chat.createRoom(ada, 'secret', 'pw');
+    await h.chat.createRoom(ada, 'secret', 'password1');
     const busy = await h.chat.createRoom(ada, 'busy');
     await h.chat.sendMessage(ada, busy.id, 'hi', 'c1');
     await h.chat.sendMessage(ada, quiet.id, 'hi', 'c1');

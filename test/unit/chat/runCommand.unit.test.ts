@@ -35,7 +35,7 @@ describe('runCommand', () => {
   });
 
   it('read models that lag delay the answer but never fail it', async () => {
-    const lagging = { waitFor: () => Promise.reject(new Error('timed out')) };
+    const lagging = { waitFor: () => Promise.reject(new Error('timed out')), rewind: () => {} };
     const outcome = await runCommand({ ...h.ports, progress: lagging }, 'test', roomId, post('c1'));
     expect(outcome.events).toHaveLength(1);
     expect(h.warnings.map(([, message]) => message)).toContain('read models lag');

@@ -78,7 +78,7 @@ function CreateRoom({ client, onCreated }: { client: ChatClient; onCreated: (roo
     <form className="side-form" onSubmit={submit} aria-label="Create a room">
       <h2>New room</h2>
       <input aria-label="Room name" placeholder="Room name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} />
-      <input aria-label="Password (optional)" placeholder="Password (optional: private)" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+      <input aria-label="Password (optional)" placeholder="Password (optional: private, 8+ characters)" type="password" autoComplete="new-password" minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} />
       {error && <p className="error">{error}</p>}
       <button type="submit" disabled={busy || name.trim() === ''}>
         Create
