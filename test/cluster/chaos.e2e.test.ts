@@ -1,5 +1,5 @@
 /**
- * Chaos, bounded (DESIGN.md, "The guarantees"): 3 nodes, 60 light clients in 6 rooms, each
+ * Chaos, bounded (docs/architecture.md, "The guarantees"): 3 nodes, 60 light clients in 6 rooms, each
  * following its room and sending to it, 3,000 messages in all, retried with the same
  * clientMessageId until acknowledged — while one node is killed with -9, Redis is killed and
  * restarted, and another node is SIGTERMed (replacements start on the same DATA_DIR). Clients of a

@@ -1,5 +1,5 @@
 /**
- * One chat across three nodes (DESIGN.md, "The guarantees"): nodes on one DATA_DIR, one Redis and
+ * One chat across three nodes (docs/architecture.md, "The guarantees"): nodes on one DATA_DIR, one Redis and
  * one JWT secret. Sends on any node reach subscribers on every node in order, exactly once;
  * concurrent sends from all nodes to one room get gap-free unique seqs; a node started later serves
  * history from the shared read models at once; the rate limit is one limit for the whole cluster.

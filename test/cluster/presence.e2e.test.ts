@@ -1,5 +1,5 @@
 /**
- * Presence across nodes (API.md, "Presence"; DESIGN.md: "Presence survives node death"): a user
+ * Presence across nodes (docs/api.md, "Presence"; docs/architecture.md: "Presence survives node death"): a user
  * following a room on node A is online for a watcher on node B; they go offline there within a
  * few seconds of closing their socket, and within 10 s of their node being killed with -9 (node
  * heartbeats with a TTL); a typing flag set on A shows on B and clears by itself.

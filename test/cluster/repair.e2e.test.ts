@@ -1,5 +1,5 @@
 /**
- * Repair of lost publishes, and graceful shutdown, across nodes (DESIGN.md, "Exactly once to each
+ * Repair of lost publishes, and graceful shutdown, across nodes (docs/architecture.md, "Exactly once to each
  * subscriber": the broker is at most once, so each node checks the head seq of the rooms it
  * follows and backfills from the log). Redis is paused (SIGSTOP) or killed while a node takes
  * sends: the sends still succeed (the log is SQLite, publishing is fire-and-forget), and the
@@ -279,6 +279,6 @@ describe('lost publishes are repaired from the log; graceful shutdown', () => {
     expect(delivery).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
     expect(follower.seqs).toEqual(range(1, head));
 
-    expect(probes, 'a /readyz probe right after SIGTERM answers 503 (API.md: "503 while draining")').toContain('503');
+    expect(probes, 'a /readyz probe right after SIGTERM answers 503 (docs/api.md: "503 while draining")').toContain('503');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Who may read and write (API.md): any session reads and joins a public room; a private room needs
+ * Who may read and write (docs/api.md): any session reads and joins a public room; a private room needs
  * its password at joinRoom and only members read or subscribe to it; only members send; only the
  * author edits or deletes. No session, or a bad token, is UNAUTHENTICATED.
  */

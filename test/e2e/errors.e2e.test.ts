@@ -1,5 +1,5 @@
 /**
- * Errors as a client sees them (API.md): GraphQL errors with an extensions.code from the
+ * Errors as a client sees them (docs/api.md): GraphQL errors with an extensions.code from the
  * contract, HTTP 413 for an oversized body, and never a stack trace or an internal path, over
  * HTTP or WebSocket. (Every response the helpers read is checked for leaks as well.)
  */

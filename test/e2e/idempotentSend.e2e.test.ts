@@ -1,5 +1,5 @@
 /**
- * Idempotent send (API.md): a sendMessage with a clientMessageId the same user already used in
+ * Idempotent send (docs/api.md): a sendMessage with a clientMessageId the same user already used in
  * that room returns the original Message (same id, same seq) and appends nothing, however many
  * copies race each other and over whichever transport.
  */

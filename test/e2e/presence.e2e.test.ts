@@ -1,5 +1,5 @@
 /**
- * Presence (API.md): `presence` sends the current state at once, then every change; a user is
+ * Presence (docs/api.md): `presence` sends the current state at once, then every change; a user is
  * online while one of their connections follows the room (roomEvents or presence) and goes
  * offline within a few seconds after the last one closes; `typing` clears itself.
  */
@@ -29,7 +29,7 @@ interface Presence {
   typing: Array<{ id: string; name: string }>;
 }
 
-/** "Within a few seconds" (API.md), with the bound the tests hold the server to. */
+/** "Within a few seconds" (docs/api.md), with the bound the tests hold the server to. */
 const FEW_SECONDS = 5_000;
 const PRESENCE = 'subscription($roomId: ID!) { presence(roomId: $roomId) { roomId count online { id name } typing { id name } } }';
 

@@ -1,5 +1,5 @@
 /**
- * Rate limits (API.md): per user; a limited send is a RATE_LIMITED error with
+ * Rate limits (docs/api.md): per user; a limited send is a RATE_LIMITED error with
  * extensions.retryAfterMs and a Notice on `notices`; the limit holds across restarts. The limit
  * is a GCRA: a burst of RATE_LIMIT_MESSAGES, then one per window/N.
  */

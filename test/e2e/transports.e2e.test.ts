@@ -1,5 +1,5 @@
 /**
- * The transports of API.md beside graphql-ws: GraphQL over HTTP (GET and POST), subscriptions
+ * The transports of docs/api.md beside graphql-ws: GraphQL over HTTP (GET and POST), subscriptions
  * over SSE (GET and POST with Accept: text/event-stream), and a real client library (urql) doing
  * queries and mutations over fetch and subscriptions over graphql-ws.
  */

@@ -2,7 +2,7 @@
  * Client-side helpers for the end-to-end tests: GraphQL over HTTP, a graphql-ws client factory,
  * a collector for subscriptions, and a raw WebSocket client for protocol-level tests. Every
  * response body and every WebSocket frame that passes through here is checked for leaked stack
- * traces (API.md: "No stack traces reach a client").
+ * traces (docs/api.md: "No stack traces reach a client").
  */
 import { randomUUID } from 'node:crypto';
 import { createClient, type Client, type ClientOptions, type SubscribePayload } from 'graphql-ws';
