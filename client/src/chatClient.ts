@@ -1,13 +1,13 @@
 import type { AnyVariables, TypedDocumentNode } from '@urql/core';
 import { pushIterator } from './asyncQueue.js';
-import { sleep, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { Connection, type ConnectionStatus } from './connection.js';
-import { ChatClientError } from './errors.js';
-import { newClientMessageId } from './ids.js';
-import { live } from './live.js';
+import type { ChatClientError } from './errors.js';
+import { createFeeds, followLive, followRoomEvents } from './feeds.js';
 import * as ops from './operations.js';
 import { request } from './request.js';
-import { followRoom, type RoomFeed, type RoomFeedOptions } from './roomFeed.js';
+import type { RoomFeed, RoomFeedOptions } from './roomFeed.js';
+import { sendMessage } from './send.js';
 import type { Message, Notice, Presence, Room, RoomEvent, User } from './types.js';
 import { roundRobin, type UrlChooser } from './urls.js';
 
@@ -81,61 +81,9 @@ export interface ChatClient {
 }
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
-  const chooseUrl = options.chooseUrl ?? roundRobin(typeof options.url === 'string' ? [options.url] : [...(options.url ?? [])]);
-  const connection = new Connection({
-    chooseUrl,
-    token: options.token,
-    webSocketImpl: options.webSocketImpl,
-    backoff: options.backoff,
-    keepAliveMs: options.keepAliveMs,
-    pongTimeoutMs: options.pongTimeoutMs,
-  });
-  const stoppers = new Set<() => void>();
-  const track = (stop: () => void): (() => void) => {
-    const once = () => {
-      stoppers.delete(once);
-      stop();
-    };
-    stoppers.add(once);
-    return once;
-  };
-
-  const query = <D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V) => request(connection, 'query', document, variables, { retry: true });
-  // Retried mutations are the ones that are safe to repeat: join, leave, edit, delete, typing.
-  const mutate = <D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V, retry = true) => request(connection, 'mutation', document, variables, { retry });
-
-  function onRoomEvents(roomId: string, onEvent: (event: RoomEvent) => void, opts: RoomFeedOptions & { onError?: (error: ChatClientError) => void } = {}): RoomFeed {
-    let untrack = () => {};
-    const feed = followRoom(connection, roomId, { afterSeq: opts.afterSeq }, {
-      onEvent: (event) => callSafely(onEvent, event),
-      onError: (error) => {
-        untrack();
-        (opts.onError ?? logError)(error);
-      },
-    });
-    untrack = track(() => feed.unsubscribe());
-    return {
-      unsubscribe: untrack,
-      get lastSeq() {
-        return feed.lastSeq;
-      },
-    };
-  }
-
-  function onLive<D, V extends AnyVariables, T>(document: TypedDocumentNode<D, V>, variables: V, pick: (data: D) => T, listener: (value: T) => void, onError?: (error: ChatClientError) => void): () => void {
-    let untrack = () => {};
-    const subscription = live(connection, {
-      query: document,
-      variables: () => variables,
-      onData: (data) => callSafely(listener, pick(data)),
-      onError: (error) => {
-        untrack();
-        (onError ?? logError)(error);
-      },
-    });
-    untrack = track(() => subscription.stop());
-    return untrack;
-  }
+  const connection = openConnection(options);
+  const feeds = createFeeds(connection);
+  const onRoomEvents: ChatClient['onRoomEvents'] = (roomId, onEvent, opts) => followRoomEvents(feeds, roomId, onEvent, opts);
 
   const client: ChatClient = {
     urql: connection.urql,
@@ -150,48 +98,54 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     onStatus: (listener) => connection.onStatus(listener),
 
-    roomEvents(roomId, opts = {}) {
-      let feed: RoomFeed | undefined;
-      const iterator = pushIterator<RoomEvent>((push, fail) => {
-        feed = onRoomEvents(roomId, push, { afterSeq: opts.afterSeq, onError: fail });
-        return () => feed?.unsubscribe();
-      });
-      return Object.defineProperty(iterator, 'lastSeq', { get: () => feed?.lastSeq }) as RoomEventStream;
-    },
+    roomEvents: (roomId, opts = {}) => roomEventStream(onRoomEvents, roomId, opts),
     onRoomEvents,
     presence: (roomId) => pushIterator((push, fail) => client.onPresence(roomId, push, fail)),
-    onPresence: (roomId, listener, onError) => onLive(ops.PRESENCE, { roomId }, (d) => d.presence, listener, onError),
+    onPresence: (roomId, listener, onError) => followLive(feeds, ops.PRESENCE, { roomId }, (d) => d.presence, listener, onError),
     notices: () => pushIterator((push, fail) => client.onNotice(push, fail)),
-    onNotice: (listener, onError) => onLive(ops.NOTICES, {}, (d) => d.notices, listener, onError),
+    onNotice: (listener, onError) => followLive(feeds, ops.NOTICES, {}, (d) => d.notices, listener, onError),
 
-    async send(roomId, body, sendOptions = {}) {
-      const clientMessageId = sendOptions.clientMessageId ?? newClientMessageId();
-      const release = connection.hold();
-      try {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return (await mutate(ops.SEND_MESSAGE, { roomId, body, clientMessageId }, false)).sendMessage;
-          } catch (error) {
-            if (!(error instanceof ChatClientError)) throw error;
-            if (error.code === 'NETWORK') {
-              await connection.waitToRetry().catch(() => {
-                throw connection.finalError ?? new ChatClientError('CLOSED', 'the client is closed');
-              });
-              continue;
-            }
-            // After an attempt that may have landed, RATE_LIMITED is no answer: the message may be
-            // stored already (a resend of it is then answered with the original). Wait and ask.
-            if (error.code === 'RATE_LIMITED' && attempt > 0) {
-              await sleep(error.retryAfterMs ?? 1_000);
-              continue;
-            }
-            throw error;
-          }
-        }
-      } finally {
-        release();
-      }
+    ...requestMethods(connection),
+
+    async close() {
+      feeds.stopAll();
+      await connection.close();
     },
+  };
+  return client;
+}
+
+function openConnection(options: ChatClientOptions): Connection {
+  const chooseUrl = options.chooseUrl ?? roundRobin(typeof options.url === 'string' ? [options.url] : [...(options.url ?? [])]);
+  return new Connection({
+    chooseUrl,
+    token: options.token,
+    webSocketImpl: options.webSocketImpl,
+    backoff: options.backoff,
+    keepAliveMs: options.keepAliveMs,
+    pongTimeoutMs: options.pongTimeoutMs,
+  });
+}
+
+/** `roomEvents` as an async iterator over `onRoomEvents`, telling the feed's lastSeq as it goes. */
+function roomEventStream(onRoomEvents: ChatClient['onRoomEvents'], roomId: string, opts: RoomFeedOptions): RoomEventStream {
+  let feed: RoomFeed | undefined;
+  const iterator = pushIterator<RoomEvent>((push, fail) => {
+    feed = onRoomEvents(roomId, push, { afterSeq: opts.afterSeq, onError: fail });
+    return () => feed?.unsubscribe();
+  });
+  return Object.defineProperty(iterator, 'lastSeq', { get: () => feed?.lastSeq }) as RoomEventStream;
+}
+
+type RequestMethods = 'send' | 'editMessage' | 'deleteMessage' | 'setTyping' | 'me' | 'rooms' | 'room' | 'messages' | 'createRoom' | 'joinRoom' | 'leaveRoom';
+
+/** The client's queries and mutations: one request each over the client's connection. */
+function requestMethods(connection: Connection): Pick<ChatClient, RequestMethods> {
+  const query = <D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V) => request(connection, 'query', document, variables, { retry: true });
+  // Retried mutations are the ones that are safe to repeat: join, leave, edit, delete, typing.
+  const mutate = <D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V, retry = true) => request(connection, 'mutation', document, variables, { retry });
+  return {
+    send: (roomId, body, sendOptions) => sendMessage(connection, roomId, body, sendOptions),
     editMessage: async (messageId, body) => (await mutate(ops.EDIT_MESSAGE, { messageId, body })).editMessage,
     deleteMessage: async (messageId) => (await mutate(ops.DELETE_MESSAGE, { messageId })).deleteMessage,
     setTyping: async (roomId, typing) => (await mutate(ops.SET_TYPING, { roomId, typing })).setTyping,
@@ -204,30 +158,5 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     createRoom: async (name, password) => (await mutate(ops.CREATE_ROOM, { name, password }, false)).createRoom,
     joinRoom: async (roomId, password) => (await mutate(ops.JOIN_ROOM, { roomId, password })).joinRoom,
     leaveRoom: async (roomId) => (await mutate(ops.LEAVE_ROOM, { roomId })).leaveRoom,
-
-    async close() {
-      for (const stop of [...stoppers]) stop();
-      await connection.close();
-    },
   };
-  return client;
-}
-
-/** A listener's exception must not break the feed that called it; it surfaces as an uncaught error. */
-function callSafely<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (error) {
-    reportError(error);
-  }
-}
-
-function logError(error: ChatClientError): void {
-  console.error(`roomlog client: ${error.code}: ${error.message}`);
-}
-
-function reportError(error: unknown): void {
-  setTimeout(() => {
-    throw error;
-  });
 }

@@ -1,0 +1,76 @@
+import {
+  ANY,
+  NO_STREAM,
+  START,
+  WrongExpectedVersionError,
+  type AllStreamResolvedEvent,
+  type AppendExpectedRevision,
+  type Position,
+  type ResolvedEvent,
+  type StreamMetadata,
+} from '@eventstore/db-client';
+import { WrongExpectedRevisionError, type ExpectedRevision, type StoredEvent } from './eventStore.js';
+import type { StreamRetention } from './retentionCapabilities.js';
+
+// Mapping between the port and EventStoreDB, kept as small pure functions (unit tested):
+// - revisions: ESDB counts a stream's events from 0, the port (and a room's seq) from 1.
+// - positions: the port's position is the event's prepare position in the ESDB log, a number
+//   (safe up to 2^53 bytes of log). Resuming "after position p" asks ESDB for events after
+//   {commit: p, prepare: p}; ESDB's start positions are exclusive, which is what the port means.
+
+export const seqOfRevision = (revision: bigint): number => Number(revision) + 1;
+
+export function expectedRevisionForEsdb(expected: ExpectedRevision): AppendExpectedRevision {
+  if (expected === 'any') return ANY;
+  if (expected === 0) return NO_STREAM;
+  return BigInt(expected - 1);
+}
+
+export const positionOf = (position: Position | undefined): number => (position ? Number(position.prepare) : 0);
+export const esdbPosition = (after: number): Position | typeof START =>
+  after <= 0 ? START : { commit: BigInt(after), prepare: BigInt(after) };
+
+/** A port error for an ESDB error where one applies; anything else is passed on as it is. */
+export function mapEsdbError(error: unknown, stream: string, expected: ExpectedRevision): unknown {
+  if (error instanceof WrongExpectedVersionError) {
+    const actual = error.actualVersion;
+    return new WrongExpectedRevisionError(stream, expected, typeof actual === 'bigint' ? seqOfRevision(actual) : 0);
+  }
+  return error;
+}
+
+/**
+ * The stream metadata that applies `retention` on top of `current` (other settings, e.g. an ACL,
+ * kept), or null when nothing would change. `$tb` is an ESDB revision (0-based): keeping revision
+ * r and later (1-based) is `$tb = r - 1`. It only ever moves forwards.
+ */
+export function retentionMetadata(current: StreamMetadata, retention: StreamRetention): StreamMetadata | null {
+  const next: StreamMetadata = { ...current };
+  if (retention.truncateBefore !== undefined) {
+    const tb = retention.truncateBefore - 1;
+    const currentTb = typeof current.truncateBefore === 'number' ? current.truncateBefore : 0;
+    if (tb > currentTb) next.truncateBefore = tb;
+  }
+  if (retention.maxCount === null) delete next.maxCount;
+  else if (retention.maxCount !== undefined) next.maxCount = retention.maxCount;
+  return next.truncateBefore === current.truncateBefore && next.maxCount === current.maxCount ? null : next;
+}
+
+export function storedFrom(resolved: ResolvedEvent | AllStreamResolvedEvent): StoredEvent | null {
+  const event = resolved.event;
+  if (!event || !event.isJson) return null;
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    stream: event.streamId,
+    revision: seqOfRevision(event.revision),
+    position: positionOf(event.position),
+    createdAt: importedAt(event.metadata) ?? event.created.getTime(),
+  };
+}
+
+function importedAt(metadata: unknown): number | null {
+  const value = (metadata as { createdAt?: unknown } | undefined)?.createdAt;
+  return typeof value === 'number' ? value : null;
+}
