@@ -80,16 +80,28 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
   // requests it sends. The count is released when the connection closes.
   const refusedLingerMs = Math.min(1_000, config.HEADERS_TIMEOUT_MS);
   const verdicts = new WeakMap<Socket, Promise<Refusal | null>>();
+  // A refusal counts in the metrics once it is felt: told to a request or an upgrade, or the idle
+  // connection closed; not when the connection only asked for /healthz or /metrics.
+  const felt = new WeakSet<Socket>();
+  const refusalFelt = (socket: Socket) => {
+    if (felt.has(socket)) return;
+    felt.add(socket);
+    metrics.failures.inc({ reason: 'refused' });
+  };
   function admit(socket: Socket): void {
     const ip = socket.remoteAddress ?? 'unknown';
+    let asked = false;
+    socket.once('data', () => (asked = true));
     const verdict = dispatcher.admit(ip).then((refusal) => {
       if (!refusal) {
         if (socket.destroyed) dispatcher.release(ip);
         else socket.once('close', () => dispatcher.release(ip));
         return null;
       }
-      metrics.failures.inc({ reason: 'refused' });
-      const linger = setTimeout(() => socket.destroy(), refusedLingerMs);
+      const linger = setTimeout(() => {
+        if (!asked) refusalFelt(socket);
+        socket.destroy();
+      }, refusedLingerMs);
       socket.once('close', () => clearTimeout(linger));
       return refusal;
     });
@@ -117,6 +129,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
     }
     const refusal = await verdictOf(req.socket);
     if (refusal) {
+      refusalFelt(req.socket);
       res.setHeader('connection', 'close');
       return sendStatus(res, refusal.status, { error: refusal.reason });
     }
@@ -166,7 +179,10 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
     const reject = (status: string): void => void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     void (async () => {
       const refusal = await verdictOf(req.socket);
-      if (refusal) return reject(refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable');
+      if (refusal) {
+        refusalFelt(req.socket);
+        return reject(refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable');
+      }
       metrics.upgrades.inc();
       let retried: string | null = null;
       for (let tries = 1; ; tries++) {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { integer, parseEnv } from '../common/env.js';
 import { parseDuration } from './retention/policy.js';
 import { parseTrustedProxies } from './server/clientAddress.js';
+import { parseOrigins } from './server/origins.js';
 
 export { ConfigError } from '../common/env.js';
 
@@ -58,7 +60,16 @@ const schema = z.object({
   ANNOUNCE_URL: z.string().trim().url('must be an http:// URL').optional(),
   /** Prepended to every Redis key and channel, so several clusters can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/, 'letters, digits and : . - _ only').default('roomlog:'),
-  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * With REDIS_URL: how long a starting node waits for Redis before it exits 1; 0 = for ever (it
+   * answers /healthz meanwhile and says every 10 s that it is still waiting). README, "Starting".
+   */
+  REDIS_WAIT_MS: integer(0).default(0),
+  /** At least 32 bytes (HS256's key size): a shorter one stops the node at start (src/auth/jwtSecret.ts). */
+  JWT_SECRET: z
+    .string()
+    .refine((value) => Buffer.byteLength(value) >= 32, { message: 'must be at least 32 bytes, e.g. $(openssl rand -hex 32)' })
+    .optional(),
   NODE_ID: z
     .string()
     .trim()
@@ -83,9 +94,12 @@ const schema = z.object({
   PASSWORD_FAILURES_PER_ADDRESS: integer(0).default(50),
   /** The longest delay after wrong passwords (they start at 1 s and double). */
   PASSWORD_BACKOFF_MAX: duration('5m'),
-  /** Password checks (scrypt) running at once, and waiting for their turn (past that: RATE_LIMITED). */
-  PASSWORD_CHECKS_AT_ONCE: integer(1, 64).default(2),
-  PASSWORD_CHECKS_QUEUED: integer(0).default(200),
+  /**
+   * Password checks (scrypt, tens of ms of CPU each) running at once: half the cores by default,
+   * so a flood of checks leaves the other half to the event loop. Past the queue: RATE_LIMITED.
+   */
+  PASSWORD_CHECKS_AT_ONCE: integer(1, 64).default(Math.max(1, Math.floor(availableParallelism() / 2))),
+  PASSWORD_CHECKS_QUEUED: integer(0).default(32),
   /** Whose X-Forwarded-For to believe: none, loopback, private, or addresses and CIDR ranges. */
   TRUST_PROXY: z
     .string()
@@ -114,10 +128,10 @@ const schema = z.object({
   // Abuse limits on what is read (README, "Limits and abuse"; src/server/plugins/).
   /** A query or mutation whose answer would be larger is answered PAYLOAD_TOO_LARGE instead. */
   MAX_RESPONSE_BYTES: integer(1_024).default(4 * 1024 * 1024),
-  /** Heavy operations (costing at least a fifth of MAX_QUERY_COST) running or waiting at once per user. */
-  MAX_HEAVY_QUERIES_PER_USER: integer(1).default(2),
-  /** Heavy operations running at once on the node (a few more wait their turn; past that RATE_LIMITED). */
-  MAX_HEAVY_QUERIES: integer(1).default(2),
+  /** Cost (MAX_QUERY_COST's unit) of the queries running at once on the node; more wait their turn. */
+  MAX_QUERY_COST_AT_ONCE: integer(1).default(10_000),
+  /** Cost of one user's queries running or waiting at once; past it, RATE_LIMITED. */
+  MAX_QUERY_COST_AT_ONCE_PER_USER: integer(1).default(5_000),
   /** Queries and mutations at once on one WebSocket; past it the operation is refused, the socket stays. */
   MAX_OPERATIONS_PER_CONNECTION: integer(1).default(100),
   /** Subscriptions over SSE open at once, per user and per client address. */
@@ -145,6 +159,27 @@ const schema = z.object({
   /** Retention: only a room's newest this-many seqs keep their messages. Unset: all kept. */
   RETENTION_MAX_COUNT: integer(1).optional(),
   RETENTION_INTERVAL_MS: integer(100).default(60_000),
+  // Browser-facing hardening (README, "Limits and abuse"; src/server/origins.ts, metricsEndpoint.ts).
+  /** Other sites whose pages may call the API from a browser (CORS, WebSocket Origin): origins, or `*`. Unset: the node's own pages only. */
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      try {
+        parseOrigins(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `${(error as Error).message}; a comma-separated list of origins, or *` });
+      }
+    })
+    .optional(),
+  /** GraphiQL at GET /graphql from a browser; `false` turns it off. */
+  GRAPHIQL: z.enum(['true', 'false'], { message: 'true or false' }).transform((value) => value === 'true').default(true),
+  /** Serve /metrics on this port instead of the API's (0: any free port). Unset: on the API's port. */
+  METRICS_PORT: integer(0, 65_535).optional(),
+  /** The address the METRICS_PORT listener binds (default: HOST). */
+  METRICS_HOST: z.string().trim().min(1).optional(),
+  /** /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

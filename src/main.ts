@@ -1,7 +1,12 @@
 import { ConfigError, loadConfig } from './config.js';
+import { RedisWaitTimeout } from './redisConnection.js';
 import { buildApp } from './server/app.js';
 
-/** Reads the configuration, starts one node, and stops it gracefully on SIGTERM/SIGINT. */
+/**
+ * Reads the configuration, starts one node, and stops it gracefully on SIGTERM/SIGINT. The node
+ * listens at once (/healthz answers) and prints `listening on` once it serves; a node that cannot
+ * start says why in one line and exits 1.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -15,9 +20,6 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(config);
   const { log } = app.services;
-  const url = await app.start();
-  log.info({ url, eventStore: config.EVENT_STORE.startsWith('esdb') ? 'esdb' : config.EVENT_STORE, redis: Boolean(config.REDIS_URL) }, `listening on ${url}`);
-  log.info(`GraphiQL: ${url}/graphql`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -40,9 +42,22 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before start: a node still waiting for Redis stops cleanly too.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (error) => log.error({ err: error }, 'unhandled rejection'));
+
+  let url: string;
+  try {
+    url = await app.start();
+  } catch (error) {
+    if (stopping) return; // stopped while starting: stop() exits
+    if (error instanceof RedisWaitTimeout) log.fatal(error.message);
+    else log.fatal({ err: error }, 'could not start');
+    process.exit(1);
+  }
+  log.info({ url, eventStore: config.EVENT_STORE.startsWith('esdb') ? 'esdb' : config.EVENT_STORE, redis: Boolean(config.REDIS_URL) }, `listening on ${url}`);
+  log.info(`GraphiQL: ${url}/graphql`);
 }
 
 main().catch((error) => {

@@ -26,13 +26,18 @@ export const reason = (error: unknown): string => (error instanceof Error ? erro
  * waiting for Redis at start (waitForRedis speaks then), afterwards each distinct message at most
  * once per `repeatMs`, without a stack.
  */
-export function redisErrorLog(log: Logger, repeatMs = 10_000): { onError: (error: unknown) => void; started: () => void } {
+export function redisErrorLog(
+  log: Logger,
+  repeatMs = 10_000,
+): { onError: (error: unknown) => void; started: () => void; last: () => string | null } {
   let waiting = true;
+  let last: string | null = null;
   const lastSaid = new Map<string, number>();
   return {
     onError(error) {
-      if (waiting) return;
       const message = reason(error);
+      last = message;
+      if (waiting) return;
       const now = Date.now();
       if ((lastSaid.get(message) ?? -Infinity) > now - repeatMs) return;
       lastSaid.set(message, now);
@@ -42,6 +47,8 @@ export function redisErrorLog(log: Logger, repeatMs = 10_000): { onError: (error
     started() {
       waiting = false;
     },
+    /** The last connection error seen (the real reason a ping times out). */
+    last: () => last,
   };
 }
 
@@ -67,13 +74,19 @@ export async function waitForRedis(options: {
   waitMs: number;
   /** Where /healthz answers meanwhile, for the message. */
   healthUrl: string;
+  /** The connection's own last error, a better reason than the ping's ("max retries reached"). */
+  why?: () => string | null;
   signal?: AbortSignal;
   remindEveryMs?: number;
 }): Promise<void> {
   const { log, waitMs, remindEveryMs = 10_000 } = options;
   const where = redactUrl(options.url);
   const started = Date.now();
-  const attempt = () => Promise.race([options.ping(), timeout(2_000)]).then(() => null, (error: unknown) => reason(error));
+  const attempt = () =>
+    Promise.race([options.ping(), timeout(2_000)]).then(
+      () => null,
+      (error: unknown) => options.why?.() ?? reason(error),
+    );
   let last = await attempt();
   if (last === null) return;
   log.warn(

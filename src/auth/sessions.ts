@@ -36,7 +36,9 @@ export function createSessions(options: { secret: Uint8Array; ttlSeconds: number
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: ['HS256'] });
+        // Only what create() signs: HS256 (never `none` or another algorithm), our issuer, and an
+        // expiry. A token without `exp` would be valid for ever, so it is refused.
+        const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
         if (typeof payload.sub !== 'string' || typeof payload.name !== 'string') return null;
         return { id: payload.sub, name: payload.name };
       } catch {

@@ -13,7 +13,7 @@ const charCount = (text: string): number => {
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 // Names are one line.
 const LINE_BREAKS = /[\t\n\r\u2028\u2029]/;
-// A UTF-16 half without its other half: not text at all (a client's bug, or a probe of ours).
+// A UTF-16 half without its other half: not text at all (a client's bug, or someone probing).
 const LONE_SURROGATE = /\p{Cs}/u;
 // Format characters (Unicode category Cf) are invisible: bidi overrides and isolates (U+202A–202E,
 // U+2066–2069) reorder the text around them ("invoice" + U+202E + "fdp.exe" shows as "invoiceexe.pdf"),

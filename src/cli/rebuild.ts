@@ -7,6 +7,7 @@ import type { ReadModelStore } from '../readModels/readModelStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 import { applyNextPage } from '../projector/applyPage.js';
 import { createRedisLease } from '../projector/lease.js';
+import { connectRedis } from '../redisConnection.js';
 import { configFrom, type StoreOptions } from './context.js';
 
 export interface RebuildReport {
@@ -63,9 +64,11 @@ export async function rebuild(
     let target = 'memory';
     let beforePage: (() => Promise<void>) | undefined;
     if (config.REDIS_URL) {
-      const redis = new Redis(config.REDIS_URL);
-      const writer = new Redis(config.REDIS_URL);
-      connections.push(redis, writer);
+      // Redis down: one line saying where and why, not ioredis's retries and their stacks.
+      const redis = await connectRedis(config.REDIS_URL);
+      connections.push(redis);
+      const writer = await connectRedis(config.REDIS_URL);
+      connections.push(writer);
       const lease = createRedisLease({ redis: writer, key: `${config.REDIS_PREFIX}projector:lease`, holder: 'rebuild', ttlMs: 30_000 });
       if (!(await lease.acquireOrRenew())) {
         throw new Error(`a node runs the projections for prefix "${config.REDIS_PREFIX}": stop the nodes, or rebuild into another --prefix`);

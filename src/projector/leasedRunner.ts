@@ -130,6 +130,8 @@ export function createLeasedProjectionRunner(options: LeasedRunnerOptions): Proj
         verifyAt = Date.now() + verifyIntervalMs;
         const stored = await readModels.checkpoint();
         if (stored !== checkpoint) checkpoint = await resync(checkpoint, stored);
+        // Verified: a read's rewind (it raced this holder's last batch) is undone at once.
+        progress.advance(checkpoint);
       }
       let page;
       try {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, maskError } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
@@ -17,8 +16,13 @@ import { attachGraphqlWs } from './graphqlWs.js';
 import { clientAddress, parseTrustedProxies } from './clientAddress.js';
 import { createServices, type Services } from './services.js';
 import { exampleQuery } from './graphiqlExample.js';
+import { createGraphiQL } from './graphiql.js';
+import { listenForMetrics, metricsHandler, type MetricsListener } from './metricsEndpoint.js';
+import { corsOptions, isAllowedOrigin, parseOrigins } from './origins.js';
+import { COMMON_SECURITY_HEADERS } from './securityHeaders.js';
 import { serveWebApp } from './webApp.js';
-import { HeavyOperations } from './plugins/heavyOperations.js';
+import { useCsrfPrevention } from './plugins/useCsrfPrevention.js';
+import { QueryBudget } from './plugins/queryBudget.js';
 import { useListCost } from './plugins/useListCost.js';
 import { useResponseSize } from './plugins/useResponseSize.js';
 import { useSseStreams } from './plugins/useSseStreams.js';
@@ -29,6 +33,8 @@ export interface App {
   /** Graceful: not ready, close sockets with 1012 after the grace period, release everything. */
   stop(): Promise<void>;
   services: Services;
+  /** Where /metrics is served once started: on the API's port, or METRICS_PORT's own listener. */
+  metricsUrl(): string | null;
 }
 
 /**
@@ -40,10 +46,20 @@ export async function buildApp(config: Config): Promise<App> {
   const { sessions, log, metrics } = services;
   const schema = buildSchema();
   let draining = false;
+  // Listening comes first, so /healthz answers while the node waits for Redis and replays the
+  // log; until then it is not ready and the API answers 503 (README, "Starting").
+  let started = false;
 
   const baseContext = { chat: services.chat, subscriptions: services.subscriptions };
   // Per-address limits need the client's address: the socket's peer, or what a trusted proxy forwarded.
   const trustedProxies = parseTrustedProxies(config.TRUST_PROXY);
+  // Browser-facing hardening (README, "Limits and abuse"): which other sites' pages may call the
+  // API, GraphiQL (or not), and where /metrics is served.
+  const origins = parseOrigins(config.CORS_ORIGINS);
+  const graphiql = config.GRAPHIQL ? createGraphiQL({ title: 'roomlog', defaultQuery: exampleQuery, subscriptionsProtocol: 'WS' }) : null;
+  const serveMetrics = metricsHandler(metrics.registry, config.METRICS_TOKEN);
+  let metricsListener: MetricsListener | null = null;
+  let metricsUrl: string | null = null;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -56,20 +72,22 @@ export async function buildApp(config: Config): Promise<App> {
       // masks it as "Unexpected error." as it always did.
       maskError: (error, message, isDev) => toGraphQLError(error) ?? maskError(error, message, isDev),
     },
-    graphiql: { subscriptionsProtocol: 'WS', title: 'roomlog', defaultQuery: exampleQuery },
-    // GraphiQL's assets from this node itself (Yoga's default loads them from a CDN).
-    renderGraphiQL,
+    // GraphiQL is served by graphiql.ts (its files compressed, cached, under a CSP), not by Yoga.
+    graphiql: false,
+    // Yoga's default reflects every origin with credentials: only CORS_ORIGINS get CORS headers.
+    cors: corsOptions(origins),
     plugins: [
+      // Form posts from other sites must not run mutations (src/server/plugins/useCsrfPrevention.ts).
+      useCsrfPrevention(),
       maxDepthPlugin({ n: config.MAX_QUERY_DEPTH, exposeLimits: true }),
-      // The cost limit counts list sizes (graphql-armor's cost limit ignores `limit`): README,
-      // "Limits and abuse". Heavy operations take turns; answers and SSE streams are bounded.
+      // The cost limit counts list sizes (graphql-armor's cost limit ignores `limit`), and long
+      // lists take turns; answers and SSE streams are bounded (README, "Limits and abuse").
       useListCost({
         maxCost: config.MAX_QUERY_COST,
-        heavyCost: Math.max(1, Math.floor(config.MAX_QUERY_COST / 5)),
-        heavy: new HeavyOperations({
-          perUser: config.MAX_HEAVY_QUERIES_PER_USER,
-          perNode: config.MAX_HEAVY_QUERIES,
-          maxQueued: 8 * config.MAX_HEAVY_QUERIES,
+        budget: new QueryBudget({
+          perNode: config.MAX_QUERY_COST_AT_ONCE,
+          perUser: config.MAX_QUERY_COST_AT_ONCE_PER_USER,
+          maxQueued: 64,
         }),
       }),
       useResponseSize(config.MAX_RESPONSE_BYTES),
@@ -102,26 +120,33 @@ export async function buildApp(config: Config): Promise<App> {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    for (const [name, value] of Object.entries(COMMON_SECURITY_HEADERS)) res.setHeader(name, value);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok', node: config.NODE_ID });
     if (path === '/readyz') {
-      const ready = !draining && (await services.ready());
+      // Whether THIS node can serve: started, not draining, its event store answers. Redis is
+      // shared by every node and sends and delivery go on without it, so its state is told in the
+      // body (`redis: "degraded"`) and never makes the node unready: a balancer would otherwise
+      // take every node out at once.
+      const health = started && !draining ? await services.ready() : null;
+      const ready = health?.store === true;
+      const status = ready ? 'ready' : draining ? 'draining' : !started ? 'starting' : 'unavailable';
       // `connections` lets several balancers in front of the same nodes see each other's load.
       return sendJson(res, ready ? 200 : 503, {
-        status: ready ? 'ready' : draining ? 'draining' : 'unavailable',
+        status,
+        ready,
+        ...(health?.redis ? { redis: health.redis } : {}),
         node: config.NODE_ID,
         connections: ws.connections,
       });
     }
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
-      return;
-    }
+    if (path === '/metrics' && config.METRICS_PORT === undefined) return serveMetrics(req, res);
+    if (graphiql && (await graphiql.serve(req, res))) return;
     if (path !== '/graphql' && (await serveWebApp(req, res))) return;
     if (path !== '/graphql') return sendJson(res, 404, { error: 'not found: the API is at /graphql' });
-    if (draining) {
+    if (draining || !started) {
       res.setHeader('retry-after', '1');
-      return sendJson(res, 503, { errors: [{ message: 'this node is shutting down; retry on another', extensions: { code: 'UNAVAILABLE' } }] });
+      const message = draining ? 'this node is shutting down; retry on another' : 'this node is starting; retry shortly';
+      return sendJson(res, 503, { errors: [{ message, extensions: { code: 'UNAVAILABLE' } }] });
     }
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > config.MAX_REQUEST_BYTES) {
@@ -136,13 +161,15 @@ export async function buildApp(config: Config): Promise<App> {
 
   const ws = attachGraphqlWs({
     httpServer,
-    isDraining: () => draining,
+    isDraining: () => draining || !started,
     yoga: yoga as never,
     schema,
     sessions,
     subscriptions: services.subscriptions,
     baseContext,
     addressOf: (request) => clientAddress(request, trustedProxies),
+    // Another site's page may not open a socket from a visitor's browser (CORS does not cover WebSocket).
+    originAllowed: (request) => isAllowedOrigin(origins, request.headers.origin, request.headers.host),
     metrics,
     log,
     limits: {
@@ -161,8 +188,18 @@ export async function buildApp(config: Config): Promise<App> {
 
   return {
     services,
+    metricsUrl: () => metricsUrl,
     async start() {
-      await services.start();
+      if (config.METRICS_PORT !== undefined) {
+        metricsListener = await listenForMetrics({
+          host: config.METRICS_HOST ?? config.HOST,
+          port: config.METRICS_PORT,
+          handle: serveMetrics,
+          onError: (error) => log.error({ err: error }, 'metrics request failed'),
+        });
+        metricsUrl = metricsListener.url;
+        log.info({ url: metricsUrl }, 'metrics on their own listener');
+      }
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.PORT, config.HOST, () => resolve());
@@ -170,7 +207,10 @@ export async function buildApp(config: Config): Promise<App> {
       const { port } = httpServer.address() as AddressInfo;
       const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
       const url = `http://${host}:${port}`;
+      await services.start(url);
+      started = true;
       services.announce(url);
+      metricsUrl ??= `${url}/metrics`;
       return url;
     },
     async stop() {
@@ -183,6 +223,7 @@ export async function buildApp(config: Config): Promise<App> {
       httpServer.close();
       await ws.close(CloseCodes.ServiceRestart.code, 'server restarting: reconnect and resume with afterSeq');
       httpServer.closeAllConnections();
+      await metricsListener?.close();
       await services.close();
     },
   };

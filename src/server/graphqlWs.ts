@@ -39,6 +39,8 @@ export interface GraphqlWsOptions {
   baseContext: Omit<GraphQLContext, 'viewer' | 'connectionId' | 'clientAddress'>;
   /** The client's address from the upgrade request (src/server/clientAddress.ts). */
   addressOf: (request: IncomingMessage) => string | null;
+  /** Whether the upgrade's Origin may connect (src/server/origins.ts); refused with 403 otherwise. */
+  originAllowed?: (request: IncomingMessage) => boolean;
   metrics: Metrics;
   log: Logger;
   limits: {
@@ -80,7 +82,14 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   options.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '').split('?')[0];
-    const refusal = path !== yoga.graphqlEndpoint ? '404 Not Found' : options.isDraining() ? '503 Service Unavailable' : null;
+    const refusal =
+      path !== yoga.graphqlEndpoint
+        ? '404 Not Found'
+        : options.originAllowed && !options.originAllowed(request)
+          ? '403 Forbidden'
+          : options.isDraining()
+            ? '503 Service Unavailable'
+            : null;
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -127,8 +136,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Unable to identify operation')];
         // The slot is taken here, before the first `await`: subscribes sent back to back each find
-        // the ones before them counted. onComplete gives it back (and every early return below).
-        const refused = connection.slots.reserve(id, operation.operation === 'subscription' ? 'subscription' : 'operation');
+        // the ones before them counted. It is free again once graphql-ws no longer lists the
+        // operation (connectionSlots.ts), or at once on an early return below.
+        const kind = operation.operation === 'subscription' ? 'subscription' : 'operation';
+        const refused = connection.slots.reserve(id, kind, (other) => other in ctx.subscriptions);
         if (refused) return [operationError(refused)];
         let viewer;
         try {
@@ -161,9 +172,10 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
       // subscriber left a private room) reaches graphql-ws as a thrown error, which it wraps
       // without our code: send that error's public form instead.
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => (toGraphQLError(error) ?? error).toJSON()),
-      // Called once an operation is over, however it ended (answered, completed by the client,
-      // failed, or its connection closed), and only for operations onSubscribe let through.
-      onComplete: (ctx: Ctx, id) => ctx.extra.connection?.slots.release(id),
+      // The operation is set up: graphql-ws lists it until it is over.
+      onOperation: (ctx: Ctx, id) => {
+        ctx.extra.connection?.slots.settled(id);
+      },
       execute: (args) => (args as Args).enveloped!.execute(args) as never,
       subscribe: (args) => {
         const { raw, enveloped } = args as Args;

@@ -1,6 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { loadJwtSecret } from '../auth/jwtSecret.js';
 import { createSessions, type Sessions } from '../auth/sessions.js';
 import type { Broker } from '../broker/broker.js';
 import { presenceChannel } from '../broker/broker.js';
@@ -27,6 +25,7 @@ import { createRedisBroker } from '../broker/redisBroker.js';
 import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 import { announceNode } from './announce.js';
+import { prepareDataDir, protectDataFiles } from './dataDir.js';
 import { redisErrorLog, waitForRedis } from '../redisConnection.js';
 import { startRetention } from '../retention/job.js';
 import { dropsStreamPrefixes } from '../retention/strategy.js';
@@ -67,9 +66,12 @@ export interface Readiness {
 export async function createServices(config: Config): Promise<Services> {
   const log = createLogger({ level: config.LOG_LEVEL, nodeId: config.NODE_ID });
   const metrics = createMetrics(config.NODE_ID);
-  mkdirSync(config.DATA_DIR, { recursive: true });
-  const sessions = createSessions({ secret: jwtSecret(config), ttlSeconds: config.SESSION_TTL_SECONDS });
+  // DATA_DIR 0700 and its files 0600: the log and the signing key are for this user only.
+  prepareDataDir(config.DATA_DIR, log);
+  const secret = loadJwtSecret({ secret: config.JWT_SECRET, dataDir: config.DATA_DIR });
+  const sessions = createSessions({ secret, ttlSeconds: config.SESSION_TTL_SECONDS });
   const store = openEventStore({ eventStore: config.EVENT_STORE, dataDir: config.DATA_DIR, onError: (error) => log.warn({ err: error }, 'event store error') });
+  protectDataFiles(config.DATA_DIR, log);
   const shared = config.REDIS_URL ? createRedisParts(config, config.REDIS_URL, log) : null;
   const broker = shared?.broker ?? createMemoryBroker();
   const readModels = shared?.readModels ?? createMemoryReadModelStore();
@@ -159,8 +161,9 @@ export async function createServices(config: Config): Promise<Services> {
     hub,
     async start(healthUrl) {
       if (shared) {
-        await waitForRedis({ ping: shared.ping, url: shared.url, log, waitMs: config.REDIS_WAIT_MS, healthUrl, signal: stopping.signal });
-        shared.errors.started();
+        const { ping, url, errors } = shared;
+        await waitForRedis({ ping, url, log, waitMs: config.REDIS_WAIT_MS, healthUrl, why: errors.last, signal: stopping.signal });
+        errors.started();
       }
       const report = await projections.start();
       metrics.projectionPosition.set(projections.position());
@@ -226,24 +229,4 @@ function createRedisParts(config: Config, url: string, log: Logger) {
       writer.disconnect();
     },
   };
-}
-
-/** JWT_SECRET, or a secret generated once into DATA_DIR (0600) so restarts keep sessions valid. */
-function jwtSecret(config: Config): Uint8Array {
-  if (config.JWT_SECRET) return new TextEncoder().encode(config.JWT_SECRET);
-  const file = join(config.DATA_DIR, 'jwt-secret');
-  const read = () => Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-  try {
-    return read();
-  } catch {
-    const secret = randomBytes(32);
-    try {
-      writeFileSync(file, secret.toString('base64url'), { mode: 0o600, flag: 'wx' });
-      return secret;
-    } catch (error) {
-      // Another node sharing DATA_DIR wrote it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return read();
-      throw error;
-    }
-  }
 }

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hintPageHeaders, webChatHeaders } from './securityHeaders.js';
 
 /** Where `npm run build:web` puts the web chat (client/web/vite.config.ts). */
 export const defaultWebRoot = fileURLToPath(new URL('../../client/web/dist/', import.meta.url));
@@ -36,7 +37,9 @@ const NOT_BUILT = `<!doctype html>
  * Serves the built web chat: `/` is index.html (never cached, so a new build shows at once),
  * `/assets/*` are Vite's content-hashed files (cached for good), other files in the build
  * folder are served with a short cache. Answers false for anything it does not serve (the caller
- * then answers 404), so it never shadows the API's paths.
+ * then answers 404), so it never shadows the API's paths. Every answer carries the chat's
+ * Content-Security-Policy (securityHeaders.ts): only its own scripts, connections to this node,
+ * never inside a frame.
  */
 export async function serveWebApp(req: IncomingMessage, res: ServerResponse, root = defaultWebRoot): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -55,16 +58,16 @@ export async function serveWebApp(req: IncomingMessage, res: ServerResponse, roo
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) {
     if (path !== '/') return false;
-    res.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(503, { ...hintPageHeaders(), 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : NOT_BUILT);
     return true;
   }
   const hashed = relative.startsWith('/assets/');
   res.writeHead(200, {
+    ...webChatHeaders(req),
     'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'content-length': info.size,
     'cache-control': hashed ? 'public, max-age=31536000, immutable' : relative === '/index.html' ? 'no-cache' : 'public, max-age=300',
-    'x-content-type-options': 'nosniff',
   });
   if (req.method === 'HEAD') {
     res.end();

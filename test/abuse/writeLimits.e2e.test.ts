@@ -175,8 +175,8 @@ describe('shared between nodes', () => {
     for (let i = 0; i < 14; i++) sessions.push(outcome(await post(i % 2 ? a.url : b.url, CREATE_SESSION, { name: `s${i}` })).code);
     expect(tally(sessions)).toEqual({ '': 10, RATE_LIMITED: 4 });
 
-    // Per user, across nodes (a fresh prefix-free user: the address budget above is spent, so
-    // the user comes from a node whose address budget is not the point here).
+    // Per user, across nodes. (This address's session budget is spent above: the user's session
+    // comes from another local address.)
     const user = await createUserDirect(a);
     const room = (await post<{ createRoom: { id: string } }>(a.url, CREATE_ROOM, { name: 'shared' }, { token: user.token })).data!.createRoom;
     const message = await sendMessage(a.url, user.token, room.id, 'to edit');

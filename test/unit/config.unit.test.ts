@@ -124,3 +124,25 @@ describe('loadConfig', () => {
     expect(error.name).toBe('ConfigError');
   });
 });
+
+describe('limit settings (README, "Limits and abuse")', () => {
+  it('budgets are <count>/<duration>, or 0 for none; defaults a person never meets', () => {
+    const config = loadConfig({ RATE_LIMIT_EDITS: '5/30s', RATE_LIMIT_TYPING: '0' });
+    expect(config.RATE_LIMIT_EDITS).toEqual({ limit: 5, windowMs: 30_000 });
+    expect(config.RATE_LIMIT_TYPING.limit).toBe(0);
+    expect(config.RATE_LIMIT_JOINS).toEqual({ limit: 20, windowMs: 600_000 });
+    expect(config.RATE_LIMIT_SESSIONS_PER_ADDRESS).toEqual({ limit: 300, windowMs: 300_000 });
+    expect(config.PASSWORD_BACKOFF_MAX).toBe(300_000);
+    expect(config.TRUST_PROXY).toBe('loopback');
+  });
+
+  it.each([
+    ['RATE_LIMIT_EDITS', '30'],
+    ['RATE_LIMIT_EDITS', '30/soon'],
+    ['RATE_LIMIT_ROOMS_PER_ADDRESS', '-1/1m'],
+    ['PASSWORD_BACKOFF_MAX', '0'],
+    ['TRUST_PROXY', 'localhost'],
+  ])('%s=%s: ConfigError naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+});

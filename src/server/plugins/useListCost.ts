@@ -4,16 +4,21 @@ import { badInput } from '../../domain/errors.js';
 import { addressKey } from '../../limits/addressKey.js';
 import type { GraphQLContext } from '../../../schema/builder.js';
 import { toGraphQLError } from '../../../schema/errors.js';
-import type { HeavyOperations } from './heavyOperations.js';
+import type { QueryBudget } from './queryBudget.js';
 import { operationCost } from './listCost.js';
 
 export interface ListCostOptions {
   /** MAX_QUERY_COST: operations dearer than this are refused (BAD_USER_INPUT) before they run. */
   maxCost: number;
-  /** Operations at least this dear are heavy: they take a turn from `heavy`. */
-  heavyCost: number;
-  heavy: HeavyOperations;
+  /** How much list reading runs at once (queryBudget.ts). */
+  budget: QueryBudget;
 }
+
+/**
+ * Operations cheaper than this (a mutation, `me`, one room: a few objects) run at once: they hold
+ * next to nothing, and a send must never wait behind somebody's long lists.
+ */
+export const BUDGETED_FROM_COST = 50;
 
 /**
  * The cost limit with list sizes (listCost.ts), for every operation Yoga runs: HTTP, SSE and the
@@ -25,15 +30,15 @@ export interface ListCostOptions {
  * graphql-ws a throw from `execute` would close the whole socket.
  */
 export function useListCost(options: ListCostOptions): Plugin<Record<string, unknown>> {
-  const { maxCost, heavyCost, heavy } = options;
+  const { maxCost, budget } = options;
   return {
     onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const cost = costOf(args);
       if (cost > maxCost) return setResultAndStopExecution(tooDear(cost, maxCost));
-      if (cost < heavyCost) return;
+      if (cost < BUDGETED_FROM_COST) return;
       const key = limitKey(args.contextValue as Partial<GraphQLContext> | undefined);
       setExecuteFn((execArgs) =>
-        heavy.run(key, () => executeFn(execArgs) as Promise<ExecutionResult>).catch((error: unknown) => {
+        budget.run(key, cost, () => executeFn(execArgs) as Promise<ExecutionResult>).catch((error: unknown) => {
           const refusal = toGraphQLError(error);
           if (refusal) return { errors: [refusal] };
           throw error;
@@ -58,7 +63,7 @@ function tooDear(cost: number, maxCost: number): ExecutionResult {
   return { errors: [toGraphQLError(badInput(message))!] };
 }
 
-/** Whose turns a heavy operation takes: its user's, else its address's (sessions are free to make). */
+/** Whose budget an operation takes: its user's, else its address's (sessions are free to make). */
 function limitKey(context: Partial<GraphQLContext> | undefined): string {
   if (context?.viewer) return `user:${context.viewer.id}`;
   if (context?.clientAddress) return `address:${addressKey(context.clientAddress)}`;

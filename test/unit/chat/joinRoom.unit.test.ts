@@ -87,7 +87,7 @@ describe('joinRoom: password guessing', () => {
   it('counted per client address: guesses at different rooms from one address add up', async () => {
     await h.close();
     h = await chatHarness({ passwordFailures: 2 });
-    const rooms = [];
+    const rooms: string[] = [];
     for (let i = 0; i < 4; i++) rooms.push((await h.chat.createRoom(ada, `vault ${i}`, 'password')).id);
     for (let i = 0; i < 3; i++) await expectRejects(() => h.chat.joinRoom(eve, rooms[i]!, 'guess', '203.0.113.9'), 'forbidden');
     await expectRejects(() => h.chat.joinRoom(eve, rooms[3]!, 'guess', '203.0.113.9'), 'rate_limited');
