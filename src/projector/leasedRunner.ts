@@ -1,10 +1,15 @@
 import type { Broker } from '../broker/broker.js';
 import type { EventStore } from '../eventStore/eventStore.js';
-import { CheckpointMismatchError, FencedOutError, type ReadModelStore } from '../readModels/readModelStore.js';
-import { applyNextPage } from './applyPage.js';
+import { FencedOutError, type ReadModelStore } from '../readModels/readModelStore.js';
+import { followAnnouncements, pollStoredCheckpoint } from './follower.js';
 import type { Lease } from './lease.js';
+import { lead } from './leaseHolder.js';
+import type { LeasedRunner } from './leasedRunnerState.js';
 import type { CatchUpReport, ProjectionRunner } from './runner.js';
 import { createPositionWaiter } from './waitForPosition.js';
+import { listenForWakeUps, wake } from './wakeUps.js';
+
+export { CHECKPOINT_CHANNEL, WAKE_CHANNEL } from './leasedRunnerState.js';
 
 export interface LeasedRunnerOptions {
   store: EventStore;
@@ -27,10 +32,6 @@ export interface LeasedRunnerOptions {
   onLeadership?: (leading: boolean) => void;
 }
 
-export const CHECKPOINT_CHANNEL = 'projections.checkpoint';
-/** A node has a read waiting for a position the read models have not reached: the holder looks at the log now. */
-export const WAKE_CHANNEL = 'projections.wake';
-
 /**
  * Projections for a cluster: every node runs this, exactly one (the lease holder) applies the log
  * to the shared read models, from the checkpoint stored WITH them, in pages; each batch is one
@@ -44,163 +45,83 @@ export const WAKE_CHANNEL = 'projections.wake';
  * `verifyIntervalMs`; a checkpoint that is not its own makes it resume from what the store holds:
  * from the start (a rebuild) when that is nothing. Reads meanwhile wait for, or refuse, views
  * behind the log (src/chat/queries/freshReads.ts): they never serve the emptied store as the truth.
+ *
+ * The parts: leaseHolder.ts (applying as the holder), storedCheckpoint.ts (verifying what the store
+ * holds), follower.ts (following the holder's progress), wakeUps.ts (cutting the holder's pause short).
  */
 export function createLeasedProjectionRunner(options: LeasedRunnerOptions): ProjectionRunner {
-  const { store, readModels, lease, broker, leaseIntervalMs = 1_000, idleMs = 10, pageSize = 1_000 } = options;
-  const verifyIntervalMs = options.verifyIntervalMs ?? leaseIntervalMs;
-  const onError = options.onError ?? (() => {});
-  const progress = createPositionWaiter('read models');
-  let leading = false;
-  let stopped = false;
-  let verifyNow = false;
-  let loop: Promise<void> | null = null;
-  let unsubscribe: Array<() => Promise<void>> = [];
-  let poll: NodeJS.Timeout | null = null;
-  // The holder's idle pause, cut short when a read is waiting (here or, through WAKE_CHANNEL, on
-  // another node): the read then waits for one batch, not for the rest of the pause.
-  let wakeUp: (() => void) | null = null;
-  let wakeSentAt = 0;
-
-  function idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve();
-      }
-      wakeUp = done;
-    });
-  }
-
-  /** A read waits for the read models: wake the holder, at most one message per idle pause. */
-  function wake(): void {
-    if (leading) return wakeUp?.();
-    const now = Date.now();
-    if (now - wakeSentAt < idleMs) return;
-    wakeSentAt = now;
-    void broker.publish(WAKE_CHANNEL, 1).catch(() => {});
-  }
-
-  /**
-   * Where to go on when the stored checkpoint is `stored`, not the `expected` this holder left:
-   * from `stored` if the store is a consistent copy of an earlier state (views and checkpoint are
-   * written together), from 0 after clearing it if it holds nothing or is ahead of the log.
-   */
-  async function resync(expected: number, stored: number): Promise<number> {
-    const head = await store.headPosition();
-    if (stored > head || (stored === 0 && expected > 0)) {
-      onError(
-        new Error(
-          stored > head
-            ? `read models at position ${stored} but the log ends at ${head}: rebuilding them from the log`
-            : `read models lost (checkpoint ${expected} gone: Redis restarted empty or was flushed): rebuilding them from the log`,
-        ),
-      );
-      // A store that lost its checkpoint may keep stray views (a key evicted alone): start clean.
-      await readModels.clear();
-      progress.rewind(0);
-      return 0;
-    }
-    if (stored !== expected) {
-      onError(new Error(`read models at position ${stored}, not ${expected} (an older copy of them?): resuming from ${stored}`));
-      progress.rewind(stored);
-    }
-    return stored;
-  }
-
-  async function lead(): Promise<void> {
-    // What the store holds is where this holder starts, whatever this node heard before (from a
-    // holder whose read models have since been lost, say): its progress starts there too.
-    let checkpoint = await readModels.checkpoint();
-    checkpoint = checkpoint > 0 ? await resync(checkpoint, checkpoint) : 0;
-    progress.rewind(checkpoint);
-    let renewAt = Date.now() + leaseIntervalMs;
-    let verifyAt = Date.now() + verifyIntervalMs;
-    while (!stopped) {
-      if (Date.now() >= renewAt) {
-        if (!(await lease.acquireOrRenew())) return;
-        renewAt = Date.now() + leaseIntervalMs;
-      }
-      if (verifyNow || Date.now() >= verifyAt) {
-        // Only the holder writes, so the stored checkpoint is ours unless the store lost or
-        // replaced its data (an idle log has no next batch to tell).
-        verifyNow = false;
-        verifyAt = Date.now() + verifyIntervalMs;
-        const stored = await readModels.checkpoint();
-        if (stored !== checkpoint) checkpoint = await resync(checkpoint, stored);
-        // Verified: a read's rewind (it raced this holder's last batch) is undone at once.
-        progress.advance(checkpoint);
-      }
-      let page;
-      try {
-        page = await applyNextPage(store, readModels, checkpoint, pageSize);
-      } catch (error) {
-        if (!(error instanceof CheckpointMismatchError)) throw error;
-        checkpoint = await resync(checkpoint, error.stored);
-        continue;
-      }
-      if (page.read > 0) {
-        checkpoint = page.position;
-        progress.advance(checkpoint);
-        void broker.publish(CHECKPOINT_CHANNEL, checkpoint).catch(() => {});
-      }
-      if (page.read < pageSize) await idle(idleMs);
-    }
-  }
-
-  async function run(): Promise<void> {
-    while (!stopped) {
-      try {
-        if (await lease.acquireOrRenew()) {
-          setLeading(true);
-          await lead();
-        }
-      } catch (error) {
-        if (!(error instanceof FencedOutError)) onError(error);
-      }
-      setLeading(false);
-      if (!stopped) await sleep(leaseIntervalMs);
-    }
-  }
-
-  function setLeading(now: boolean): void {
-    if (now !== leading) options.onLeadership?.(now);
-    leading = now;
-  }
+  const leaseIntervalMs = options.leaseIntervalMs ?? 1_000;
+  const runner: LeasedRunner = {
+    store: options.store,
+    readModels: options.readModels,
+    lease: options.lease,
+    broker: options.broker,
+    leaseIntervalMs,
+    verifyIntervalMs: options.verifyIntervalMs ?? leaseIntervalMs,
+    idleMs: options.idleMs ?? 10,
+    pageSize: options.pageSize ?? 1_000,
+    onError: options.onError ?? (() => {}),
+    onLeadership: options.onLeadership,
+    progress: createPositionWaiter('read models'),
+    leading: false,
+    stopped: false,
+    verifyNow: false,
+    loop: null,
+    unsubscribe: [],
+    poll: null,
+    wakeUp: null,
+    wakeSentAt: 0,
+  };
 
   return {
-    async start(): Promise<CatchUpReport> {
-      unsubscribe = [
-        await broker.subscribe(CHECKPOINT_CHANNEL, (position) => progress.advance(Number(position))),
-        await broker.subscribe(WAKE_CHANNEL, () => wakeUp?.()),
-      ];
-      progress.advance(await readModels.checkpoint());
-      poll = setInterval(() => {
-        if (progress.waiting() > 0) readModels.checkpoint().then(progress.advance, onError);
-      }, 100);
-      poll.unref();
-      loop = run();
-      return { events: 0, ms: 0, position: progress.current() };
-    },
+    start: () => start(runner),
     waitFor(position, timeoutMs) {
-      if (position > progress.current()) wake();
-      return progress.waitFor(position, timeoutMs);
+      if (position > runner.progress.current()) wake(runner);
+      return runner.progress.waitFor(position, timeoutMs);
     },
     rewind(position) {
-      progress.rewind(position);
-      verifyNow = true;
+      runner.progress.rewind(position);
+      runner.verifyNow = true;
     },
-    position: progress.current,
-    async close() {
-      stopped = true;
-      if (poll) clearInterval(poll);
-      await loop;
-      await Promise.all(unsubscribe.map((stop) => stop()));
-      await lease.release();
-    },
+    position: runner.progress.current,
+    close: () => close(runner),
   };
+}
+
+async function start(runner: LeasedRunner): Promise<CatchUpReport> {
+  runner.unsubscribe = [await followAnnouncements(runner), await listenForWakeUps(runner)];
+  await pollStoredCheckpoint(runner);
+  runner.loop = run(runner);
+  return { events: 0, ms: 0, position: runner.progress.current() };
+}
+
+/** Every node: try to take the lease; lead while it holds it; otherwise try again a bit later. */
+async function run(runner: LeasedRunner): Promise<void> {
+  while (!runner.stopped) {
+    try {
+      if (await runner.lease.acquireOrRenew()) {
+        setLeading(runner, true);
+        await lead(runner);
+      }
+    } catch (error) {
+      if (!(error instanceof FencedOutError)) runner.onError(error);
+    }
+    setLeading(runner, false);
+    if (!runner.stopped) await sleep(runner.leaseIntervalMs);
+  }
+}
+
+function setLeading(runner: LeasedRunner, now: boolean): void {
+  if (now !== runner.leading) runner.onLeadership?.(now);
+  runner.leading = now;
+}
+
+async function close(runner: LeasedRunner): Promise<void> {
+  runner.stopped = true;
+  if (runner.poll) clearInterval(runner.poll);
+  await runner.loop;
+  await Promise.all(runner.unsubscribe.map((stop) => stop()));
+  await runner.lease.release();
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

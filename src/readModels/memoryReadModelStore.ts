@@ -2,7 +2,16 @@ import type { RoomEvent } from '../domain/events.js';
 import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
-import { assertReaches, CheckpointMismatchError, type MessageRange, type ReadModelStore } from './readModelStore.js';
+import { assertReaches, CheckpointMismatchError, type ApplyOptions, type MessageRange, type ReadAt, type ReadModelStore } from './readModelStore.js';
+
+/** What every operation of one store works on. */
+interface MemoryReadModel {
+  rooms: Map<string, RoomView>;
+  messagesById: Map<string, MessageView>;
+  /** Per room, its messages sorted by seq. */
+  messagesByRoom: Map<string, MessageView[]>;
+  checkpoint: number;
+}
 
 /**
  * Read models in this process's memory. Serves ONE node only: other nodes cannot see them, and
@@ -10,84 +19,90 @@ import { assertReaches, CheckpointMismatchError, type MessageRange, type ReadMod
  * by seq (posts arrive in seq order), so ranges are a binary search and a slice.
  */
 export function createMemoryReadModelStore(): ReadModelStore {
-  const rooms = new Map<string, RoomView>();
-  const messagesById = new Map<string, MessageView>();
-  const messagesByRoom = new Map<string, MessageView[]>();
-  let checkpoint = 0;
-
-  function putMessage(view: MessageView, isNew: boolean): void {
-    messagesById.set(view.id, view);
-    let list = messagesByRoom.get(view.roomId);
-    if (!list) messagesByRoom.set(view.roomId, (list = []));
-    if (isNew) {
-      list.push(view);
-      return;
-    }
-    const at = firstIndexAbove(list, view.seq - 1);
-    if (list[at]?.seq === view.seq) list[at] = view;
-  }
-
-  function applyOne(event: RoomEvent): void {
-    const roomId = event.data.roomId;
-    const room = projectRoom(rooms.get(roomId), event);
-    if (room) rooms.set(roomId, room);
-    const trimPoint = trimmedBefore(event);
-    if (trimPoint !== null) {
-      const list = messagesByRoom.get(roomId) ?? [];
-      const keep = firstIndexAbove(list, trimPoint - 1);
-      for (const gone of list.splice(0, keep)) messagesById.delete(gone.id);
-      return;
-    }
-    const key = historyKey(event);
-    if (key === null) return;
-    const before = messagesById.get(key);
-    const after = projectMessage(before, event);
-    if (after && after !== before) putMessage(after, before === undefined);
-  }
-
+  const store: MemoryReadModel = { rooms: new Map(), messagesById: new Map(), messagesByRoom: new Map(), checkpoint: 0 };
+  // Async wrappers: a refused batch or a read behind `at` rejects, as the port's promises do.
   return {
-    async apply(events, options = {}) {
-      if (options.after !== undefined && options.after !== checkpoint) throw new CheckpointMismatchError(options.after, checkpoint);
-      for (const event of events) {
-        if (event.position <= checkpoint) continue;
-        applyOne(event);
-        checkpoint = event.position;
-      }
-      checkpoint = Math.max(checkpoint, options.through ?? 0);
-    },
-    async checkpoint() {
-      return checkpoint;
-    },
-    async room(roomId, at) {
-      assertReaches(checkpoint, at);
-      return rooms.get(roomId) ?? null;
-    },
-    async roomIds() {
-      return [...rooms.keys()];
-    },
-    async publicRooms(limit, at) {
-      assertReaches(checkpoint, at);
-      return [...rooms.values()]
-        .filter((room) => !room.private)
-        .sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt)
-        .slice(0, limit);
-    },
-    async message(messageId, at) {
-      assertReaches(checkpoint, at);
-      return messagesById.get(messageId) ?? null;
-    },
-    async messages(roomId, range, at) {
-      assertReaches(checkpoint, at);
-      return sliceRange(messagesByRoom.get(roomId) ?? [], range);
-    },
-    async clear() {
-      rooms.clear();
-      messagesById.clear();
-      messagesByRoom.clear();
-      checkpoint = 0;
-    },
-    async close() {},
+    apply: async (events, options = {}) => apply(store, events, options),
+    checkpoint: async () => store.checkpoint,
+    room: async (roomId, at) => readRoom(store, roomId, at),
+    roomIds: async () => [...store.rooms.keys()],
+    publicRooms: async (limit, at) => readPublicRooms(store, limit, at),
+    message: async (messageId, at) => readMessage(store, messageId, at),
+    messages: async (roomId, range, at) => readMessages(store, roomId, range, at),
+    clear: async () => clear(store),
+    close: async () => {},
   };
+}
+
+function apply(store: MemoryReadModel, events: RoomEvent[], options: ApplyOptions): void {
+  if (options.after !== undefined && options.after !== store.checkpoint) throw new CheckpointMismatchError(options.after, store.checkpoint);
+  for (const event of events) {
+    if (event.position <= store.checkpoint) continue;
+    applyOne(store, event);
+    store.checkpoint = event.position;
+  }
+  store.checkpoint = Math.max(store.checkpoint, options.through ?? 0);
+}
+
+function applyOne(store: MemoryReadModel, event: RoomEvent): void {
+  const { rooms, messagesById, messagesByRoom } = store;
+  const roomId = event.data.roomId;
+  const room = projectRoom(rooms.get(roomId), event);
+  if (room) rooms.set(roomId, room);
+  const trimPoint = trimmedBefore(event);
+  if (trimPoint !== null) {
+    const list = messagesByRoom.get(roomId) ?? [];
+    const keep = firstIndexAbove(list, trimPoint - 1);
+    for (const gone of list.splice(0, keep)) messagesById.delete(gone.id);
+    return;
+  }
+  const key = historyKey(event);
+  if (key === null) return;
+  const before = messagesById.get(key);
+  const after = projectMessage(before, event);
+  if (after && after !== before) putMessage(store, after, before === undefined);
+}
+
+function putMessage(store: MemoryReadModel, view: MessageView, isNew: boolean): void {
+  store.messagesById.set(view.id, view);
+  let list = store.messagesByRoom.get(view.roomId);
+  if (!list) store.messagesByRoom.set(view.roomId, (list = []));
+  if (isNew) {
+    list.push(view);
+    return;
+  }
+  const at = firstIndexAbove(list, view.seq - 1);
+  if (list[at]?.seq === view.seq) list[at] = view;
+}
+
+function readRoom(store: MemoryReadModel, roomId: string, at: ReadAt | undefined): RoomView | null {
+  assertReaches(store.checkpoint, at);
+  return store.rooms.get(roomId) ?? null;
+}
+
+function readPublicRooms(store: MemoryReadModel, limit: number, at: ReadAt | undefined): RoomView[] {
+  assertReaches(store.checkpoint, at);
+  return [...store.rooms.values()]
+    .filter((room) => !room.private)
+    .sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt)
+    .slice(0, limit);
+}
+
+function readMessage(store: MemoryReadModel, messageId: string, at: ReadAt | undefined): MessageView | null {
+  assertReaches(store.checkpoint, at);
+  return store.messagesById.get(messageId) ?? null;
+}
+
+function readMessages(store: MemoryReadModel, roomId: string, range: MessageRange, at: ReadAt | undefined): MessageView[] {
+  assertReaches(store.checkpoint, at);
+  return sliceRange(store.messagesByRoom.get(roomId) ?? [], range);
+}
+
+function clear(store: MemoryReadModel): void {
+  store.rooms.clear();
+  store.messagesById.clear();
+  store.messagesByRoom.clear();
+  store.checkpoint = 0;
 }
 
 /** Index of the first message with seq > `seq` (binary search over an ascending list). */
