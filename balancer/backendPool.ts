@@ -11,10 +11,15 @@ export type BackendState = 'ready' | 'unready' | 'draining' | 'starting' | 'down
 /** How a request to a backend failed (dispatcher.ts `failed`). */
 export type Failure = 'down' | 'draining' | 'timeout';
 
+/** What is open on a backend: a WebSocket (what nodes count and report), or a plain HTTP request. */
+export type Kind = 'socket' | 'request';
+
 export interface Backend extends Candidate {
   url: URL;
-  /** Connections open through THIS balancer right now. */
+  /** Connections (WebSockets and HTTP requests in flight) open through THIS balancer right now. */
   open: number;
+  /** Of those, the WebSockets: what the node's report counts. */
+  sockets: number;
   /** Where it came from: the static list, or discovery. */
   source: 'static' | 'discovered';
   state: BackendState;
@@ -65,7 +70,7 @@ export class BackendPool {
       known.unannounced = false;
       return;
     }
-    const backend: Backend = { id: key, url: new URL(key), ready: false, reported: 0, delta: 0, open: 0, source, state: 'unready', unannounced: false };
+    const backend: Backend = { id: key, url: new URL(key), ready: false, reported: 0, delta: 0, open: 0, sockets: 0, source, state: 'unready', unannounced: false };
     this.backends.set(key, backend);
     this.options.onChange?.(backend, 'added');
     void this.check(backend);
@@ -103,14 +108,16 @@ export class BackendPool {
     return this.panic;
   }
 
-  opened(backend: Backend): void {
+  opened(backend: Backend, kind: Kind): void {
     backend.open++;
     backend.delta++;
+    if (kind === 'socket') backend.sockets++;
   }
 
-  closed(backend: Backend): void {
+  closed(backend: Backend, kind: Kind): void {
     backend.open--;
     backend.delta--;
+    if (kind === 'socket') backend.sockets--;
   }
 
   /** A request to it failed: out of rotation until a health check says otherwise. */
@@ -170,7 +177,6 @@ export class BackendPool {
   }
 
   private async check(backend: Backend): Promise<void> {
-    const openAtCheck = backend.open;
     let state: BackendState;
     let reported: number | null = null;
     try {
@@ -188,10 +194,12 @@ export class BackendPool {
       state = (error as { timedOut?: boolean }).timedOut ? 'unready' : 'down';
     }
     if (!this.backends.has(backend.id)) return;
-    // The report includes our own connections as they were when it was taken; what we opened or
-    // closed since then is the delta. Without a report, our own count is all we know.
-    backend.reported = reported ?? openAtCheck;
-    backend.delta = backend.open - openAtCheck;
+    // The report counts every WebSocket on the node, ours too once the node has seen them. What
+    // is not ours (other balancers', direct clients') is the report less our sockets now, never
+    // below 0: sockets we opened that the node has not counted yet, or HTTP requests (not in the
+    // report), must not make it look emptier than it is. Ours we count exactly and live (`delta`).
+    backend.reported = reported === null ? 0 : Math.max(0, reported - backend.sockets);
+    backend.delta = backend.open;
     this.setState(backend, state);
     if (backend.unannounced && !backend.ready) this.remove(backend);
   }

@@ -2,19 +2,20 @@
 export interface Candidate {
   id: string;
   ready: boolean;
-  /** Open connections the backend itself reported at the last health check (all balancers'). */
+  /** Open WebSockets on it that are not this balancer's: its last report, less ours (backendPool.ts). */
   reported: number;
-  /** This balancer's opened minus closed connections to it since that report. */
+  /** What this balancer has open on it now (WebSockets and HTTP requests in flight), counted live. */
   delta: number;
 }
 
 /**
  * Least connections, ties broken round-robin. Pure.
  *
- * The load of a backend is what it reported at its last health check plus what THIS balancer has
- * added since. With one balancer that is exactly its live count; with several in front of the
- * same nodes, each one also sees the others' connections (at most one check interval old), so
- * they do not all pile onto the node that looks empty to each of them alone.
+ * The load of a backend is what this balancer has open on it now, plus what the backend's last
+ * report says others have there. With one balancer that is exactly its live count; with several
+ * in front of the same nodes (or clients connecting directly), each one also sees the others'
+ * connections (at most one check interval old), so they do not all pile onto the node that looks
+ * empty to each of them alone.
  *
  * `turn` rotates where ties start, so equal backends take turns. `usable`: which candidates may be
  * picked (default: the ready ones; in panic, backendPool.ts widens it).

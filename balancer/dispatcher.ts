@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Admission, type Refusal } from './admission.js';
-import { BackendPool, type BackendState, type Failure } from './backendPool.js';
+import { BackendPool, type BackendState, type Failure, type Kind } from './backendPool.js';
 import type { BalancerConfig } from './config.js';
 import { discoverBackends } from './discovery.js';
 
-export type { Failure, Refusal };
+export type { Failure, Kind, Refusal };
 
 /** A backend as the proxying code needs it. */
 export interface BackendRef {
@@ -40,9 +40,9 @@ export interface Dispatcher {
   admit(ip: string): Promise<Refusal | null>;
   /** The admitted TCP connection from `ip` closed. */
   release(ip: string): void;
-  /** A backend for a new request or upgrade; on `backend`, it is counted open until `closed`. */
-  dispatch(): Promise<Dispatch>;
-  closed(backend: BackendRef): void;
+  /** A backend for a new request or WebSocket; on `backend`, it is counted open until `closed`. */
+  dispatch(kind: Kind): Promise<Dispatch>;
+  closed(backend: BackendRef, kind: Kind): void;
   /** A request to it failed (unreachable, refused as draining, or no answer in time): out of rotation until a health check says otherwise. */
   failed(backend: BackendRef, failure: Failure): void;
   status(): Promise<PoolStatus>;
@@ -106,16 +106,16 @@ export function localDispatcher(config: BalancerConfig, log: Logger, registry: R
   return {
     admit: async (ip) => admission.admit(ip),
     release: (ip) => admission.release(ip),
-    async dispatch() {
+    async dispatch(kind) {
       const picked = pool.pick();
       if (!picked) return { noBackend: true };
       if (picked.panic) panicRouted.inc();
-      pool.opened(picked.backend);
+      pool.opened(picked.backend, kind);
       return { backend: picked.backend };
     },
-    closed(ref) {
+    closed(ref, kind) {
       const backend = known(ref);
-      if (backend) pool.closed(backend);
+      if (backend) pool.closed(backend, kind);
     },
     failed(ref, failure) {
       const backend = known(ref);

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { BackendRef, Dispatch, Dispatcher, Failure, PoolStatus, Refusal } from './dispatcher.js';
+import type { BackendRef, Dispatch, Dispatcher, Failure, Kind, PoolStatus, Refusal } from './dispatcher.js';
 import { answer, ask, tell, type Peer } from './workerRpc.js';
 
 /**
@@ -12,7 +12,8 @@ export function serveDispatcher(dispatcher: Dispatcher): {
   /** Open backend connections each worker holds, by pid. */
   holdings(): Array<{ pid: number; open: number }>;
 } {
-  const held = new Map<ChildProcess, { ips: Map<string, number>; backends: Map<string, BackendRef & { count: number }> }>();
+  // Per worker: admitted IPs, and open connections per backend and kind (key `id kind`).
+  const held = new Map<ChildProcess, { ips: Map<string, number>; backends: Map<string, BackendRef & { kind: Kind; count: number }> }>();
   const ledger = (worker: Peer) => {
     if (!worker) throw new Error('asked by a process that is not a worker');
     let entry = held.get(worker);
@@ -38,22 +39,24 @@ export function serveDispatcher(dispatcher: Dispatcher): {
     const ip = String(payload);
     if (take(ledger(from).ips, ip)) dispatcher.release(ip);
   });
-  answer('dispatch', async (_payload, from) => {
+  answer('dispatch', async (payload, from) => {
+    const kind = payload as Kind;
     const mine = ledger(from);
-    const outcome = await dispatcher.dispatch();
+    const outcome = await dispatcher.dispatch(kind);
     if ('noBackend' in outcome) return outcome;
     const { id, url } = outcome.backend;
-    const entry = mine.backends.get(id) ?? { id, url, count: 0 };
+    const key = `${id} ${kind}`;
+    const entry = mine.backends.get(key) ?? { id, url, kind, count: 0 };
     entry.count++;
-    mine.backends.set(id, entry);
+    mine.backends.set(key, entry);
     return { backend: { id, url: url.href } };
   });
   answer('closed', (payload, from) => {
-    const { id } = payload as { id: string };
-    const entry = ledger(from).backends.get(id);
+    const { id, kind } = payload as { id: string; kind: Kind };
+    const entry = ledger(from).backends.get(`${id} ${kind}`);
     if (!entry || entry.count === 0) return;
     entry.count--;
-    dispatcher.closed(entry);
+    dispatcher.closed(entry, kind);
   });
   answer('failed', (payload) => {
     const { id, url, failure } = payload as { id: string; url: string; failure: Failure };
@@ -69,7 +72,7 @@ export function serveDispatcher(dispatcher: Dispatcher): {
       held.delete(worker);
       if (!mine) return;
       for (const [ip, count] of mine.ips) for (let i = 0; i < count; i++) dispatcher.release(ip);
-      for (const entry of mine.backends.values()) for (let i = 0; i < entry.count; i++) dispatcher.closed(entry);
+      for (const entry of mine.backends.values()) for (let i = 0; i < entry.count; i++) dispatcher.closed(entry, entry.kind);
     },
   };
 }
@@ -89,12 +92,12 @@ export function dispatcherFromPrimary(): Dispatcher {
         (): Refusal => ({ status: 503, reason: 'balancer is restarting' }),
       ),
     release: (ip) => tell(null, 'release', ip),
-    async dispatch() {
-      const outcome = await ask<Dispatch | { backend: { id: string; url: string } }>(null, 'dispatch', null).catch((): Dispatch => ({ noBackend: true }));
+    async dispatch(kind) {
+      const outcome = await ask<Dispatch | { backend: { id: string; url: string } }>(null, 'dispatch', kind).catch((): Dispatch => ({ noBackend: true }));
       if ('backend' in outcome) return { backend: ref(outcome.backend.id, String(outcome.backend.url)) };
       return outcome;
     },
-    closed: (backend) => tell(null, 'closed', { id: backend.id }),
+    closed: (backend, kind) => tell(null, 'closed', { id: backend.id, kind }),
     // Urgent: the request is retried (or the client told) right after, and the next pick must skip it.
     failed: (backend, failure) => tell(null, 'failed', { id: backend.id, url: backend.url.href, failure }, { urgent: true }),
     status: () => ask<PoolStatus>(null, 'status', null),

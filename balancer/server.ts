@@ -138,7 +138,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
     if (!body) return; // the client went away while sending it
     let retried: string | null = null;
     for (let tries = 1; ; tries++) {
-      const outcome = await dispatcher.dispatch();
+      const outcome = await dispatcher.dispatch('request');
       if ('noBackend' in outcome) {
         // After a failed try, the client hears of that failure rather than of an empty pool.
         if (retried && retried !== 'draining') return sendStatus(res, 502, { error: 'the node did not answer; retry' });
@@ -147,7 +147,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
         return sendStatus(res, 503, { error: 'no node is ready; retry shortly' });
       }
       const { backend } = outcome;
-      if (res.destroyed) return dispatcher.closed(backend);
+      if (res.destroyed) return dispatcher.closed(backend, 'request');
       const result = await proxyHttp({
         agent,
         backend,
@@ -158,7 +158,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
         mayRetry: tries < MAX_TRIES,
         failed: failed('http_upstream', backend),
       });
-      dispatcher.closed(backend);
+      dispatcher.closed(backend, 'request');
       if (result === 'done' || res.destroyed) return;
       retried = result.retry;
       metrics.retries.inc({ reason: result.retry });
@@ -186,14 +186,14 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
       metrics.upgrades.inc();
       let retried: string | null = null;
       for (let tries = 1; ; tries++) {
-        const outcome = await dispatcher.dispatch();
+        const outcome = await dispatcher.dispatch('socket');
         if ('noBackend' in outcome) {
           if (retried && retried !== 'draining') return reject('502 Bad Gateway');
           if (!retried) metrics.failures.inc({ reason: 'no_backend' });
           return reject('503 Service Unavailable');
         }
         const { backend } = outcome;
-        if (socket.destroyed) return dispatcher.closed(backend);
+        if (socket.destroyed) return dispatcher.closed(backend, 'socket');
         const result = await proxyUpgrade({
           backend,
           req,
@@ -203,7 +203,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
           mayRetry: tries < MAX_TRIES,
           failed: failed('upgrade_upstream', backend),
         });
-        dispatcher.closed(backend);
+        dispatcher.closed(backend, 'socket');
         if (result === 'done' || socket.destroyed) return;
         retried = result.retry;
         metrics.retries.inc({ reason: result.retry });

@@ -1,3 +1,4 @@
+import { JwtSecretError } from './auth/jwtSecret.js';
 import { ConfigError, loadConfig } from './config.js';
 import { RedisWaitTimeout } from './redisConnection.js';
 import { buildApp } from './server/app.js';
@@ -57,10 +58,11 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.info({ url, eventStore: config.EVENT_STORE.startsWith('esdb') ? 'esdb' : config.EVENT_STORE, redis: Boolean(config.REDIS_URL) }, `listening on ${url}`);
-  log.info(`GraphiQL: ${url}/graphql`);
+  if (config.GRAPHIQL) log.info(`GraphiQL: ${url}/graphql`);
 }
 
 main().catch((error) => {
-  console.error(error);
+  // A secret too short to sign with (src/auth/jwtSecret.ts) is a setting to fix: its message only.
+  console.error(error instanceof JwtSecretError ? error.message : error);
   process.exit(1);
 });

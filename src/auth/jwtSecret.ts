@@ -83,7 +83,11 @@ export function publishOnce(file: string, content: string): boolean {
     syncDirectory(file);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') {
+      throw new JwtSecretError(`cannot create ${file} here: the filesystem has no hard links (${code}); set JWT_SECRET instead`);
+    }
     throw error;
   } finally {
     unlinkSync(temporary);

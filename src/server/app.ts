@@ -26,6 +26,7 @@ import { QueryBudget } from './plugins/queryBudget.js';
 import { useListCost } from './plugins/useListCost.js';
 import { useResponseSize } from './plugins/useResponseSize.js';
 import { useSseStreams } from './plugins/useSseStreams.js';
+import { useCleanRequestErrors } from './plugins/useCleanRequestErrors.js';
 
 export interface App {
   /** Listens; resolves with the URL once connections are accepted. */
@@ -92,6 +93,7 @@ export async function buildApp(config: Config): Promise<App> {
       }),
       useResponseSize(config.MAX_RESPONSE_BYTES),
       useSseStreams({ perUser: config.MAX_SSE_STREAMS_PER_USER, perAddress: config.MAX_SSE_STREAMS_PER_ADDRESS }),
+      useCleanRequestErrors(),
       maxAliasesPlugin({ n: 15, exposeLimits: true }),
       maxTokensPlugin({ n: 2_000, exposeLimits: true }),
     ],

@@ -25,6 +25,7 @@ import { toGraphQLError } from '../../schema/errors.js';
 import { RawSocketSink, type SlowConsumerPolicy } from './rawSocketSink.js';
 import { ConnectionSlots } from './connectionSlots.js';
 import { boundSocketOutput } from './socketOutput.js';
+import { refuseServerOnlyFrames } from './clientFrames.js';
 import { OperationGroups } from './sharedExecution.js';
 import { operationViewer } from './operationAuth.js';
 
@@ -97,6 +98,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
 
+  refuseServerOnlyFrames(wss);
   const server = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,

@@ -93,9 +93,9 @@ describe('DATA_DIR is private to the node', () => {
 
 describe('the JWT secret', () => {
   it.each([
-    ['empty', ''],
-    ['cut short by a crash', `${randomBytes(32).toString('base64url').slice(0, 20)}`],
-  ])('an %s secret file stops the node at start, saying what to do', async (_what, content) => {
+    ['an empty', ''],
+    ['a cut-short', randomBytes(32).toString('base64url').slice(0, 20)],
+  ])('%s secret file (a crash while an older version wrote it) stops the node at start, saying what to do', async (_what, content) => {
     const dataDir = join(scratch, `secret-${randomBytes(4).toString('hex')}`);
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, 'jwt-secret'), content);
@@ -232,6 +232,7 @@ describe('GraphiQL', () => {
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
 
+    // The page's files, and the editor's workers that its start script names.
     const files = [...page.body.toString().matchAll(/(?:src|href)="(\/graphiql\/[^"]+)"/g)].map((m) => m[1]!);
     expect(files.length).toBeGreaterThanOrEqual(3);
     let sent = 0;
@@ -250,7 +251,9 @@ describe('GraphiQL', () => {
       }
       sent += br.body.length;
       plain += identity.body.length;
+      if (identity.body.length < 10_000) for (const m of identity.body.toString().matchAll(/"(\/graphiql\/[^"]+\.js)"/g)) if (!files.includes(m[1]!)) files.push(m[1]!);
     }
+    expect(files.filter((file) => file.includes('worker'))).toHaveLength(3);
     expect(plain).toBeGreaterThan(8_000_000);
     expect(sent).toBeLessThan(plain / 3);
   });

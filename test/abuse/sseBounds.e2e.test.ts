@@ -55,7 +55,7 @@ describe(`SSE streams per user (${PER_USER}) and per address (${PER_ADDRESS})`, 
 
   it('a user past their bound is refused with BAD_USER_INPUT and no stream; closing one makes room', async () => {
     const alice = await createUser(node.url, 'alice');
-    const streams = [];
+    const streams: SseStream[] = [];
     for (let i = 0; i < PER_USER; i++) streams.push(await openStream(alice.token));
     const fourth = await openStream(alice.token);
     expect(await refusal(fourth)).toEqual({
@@ -85,7 +85,7 @@ describe(`SSE streams per user (${PER_USER}) and per address (${PER_ADDRESS})`, 
   it('an address past its bound is refused whoever the user, also without a session; other addresses are not', async () => {
     await waitFor(async () => (await liveSubscriptions(node.url)) === 0 || undefined, 10_000, 'earlier streams released');
     const users = await Promise.all([createUser(node.url, 'b'), createUser(node.url, 'c'), createUser(node.url, 'd')]);
-    const streams = [];
+    const streams: SseStream[] = [];
     for (const token of [users[0]!.token, users[0]!.token, users[1]!.token, users[1]!.token, users[2]!.token]) streams.push(await openStream(token));
     expect(await liveSubscriptions(node.url)).toBe(PER_ADDRESS);
     const refusedUser = await refusal(await openStream(users[2]!.token));

@@ -99,8 +99,15 @@ export async function startPair(ctx: ScenarioContext, kind: ServerKind, redisUrl
   const dataDir = ctx.tmpDir(`${label}-${kind}`);
   const env: Record<string, string> = { REDIS_URL: redisUrl };
   // The one open-loop publisher socket can have far more than the default 100 sends in flight once
-  // the nodes fall behind; the node would refuse those ("at most 100 operations at once").
-  if (kind === 'roomlog') Object.assign(env, { EVENT_STORE: 'sqlite', JWT_SECRET: randomBytes(24).toString('base64url'), MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000' });
+  // the nodes fall behind; the node would refuse those ("at most 100 queries and mutations at once").
+  if (kind === 'roomlog') {
+    Object.assign(env, {
+      EVENT_STORE: 'sqlite',
+      JWT_SECRET: randomBytes(24).toString('base64url'),
+      MAX_SUBSCRIPTIONS_PER_CONNECTION: '100000',
+      MAX_OPERATIONS_PER_CONNECTION: '100000',
+    });
+  }
   const nodes: ServerHandle[] = [];
   for (const n of [1, 2]) {
     const node = await startServer(kind, { dataDir, env: { ...env, NODE_ID: `bench-${label}-${n}` }, serverRoot: ctx.cfg.serverRoot });

@@ -3,6 +3,7 @@
  * one reply out (see load/protocol.ts). It exits when the parent goes away, so a crashed bench
  * never leaves thousands of sockets behind.
  */
+import { handleAbuse, isAbuseRequest } from './load/abuse.js';
 import { runConnectRate } from './load/connectRate.js';
 import { FanoutLoad } from './load/fanout.js';
 import type { Envelope, LoadReply, LoadRequest } from './load/protocol.js';
@@ -24,6 +25,7 @@ function existing(key: string | undefined): FanoutLoad {
 }
 
 async function handle(req: LoadRequest): Promise<unknown> {
+  if (isAbuseRequest(req)) return handleAbuse(req);
   switch (req.cmd) {
     case 'throughput':
       return runThroughput(req);
@@ -34,7 +36,7 @@ async function handle(req: LoadRequest): Promise<unknown> {
       const f = new FanoutLoad(req.url);
       if (req.sessionsFrom !== undefined) f.adoptSessions(existing(req.sessionsFrom));
       fanouts.set(req.key ?? '', f);
-      return f.prepareRoom();
+      return f.prepareRoom(req.publishers);
     }
     case 'createSessions':
       return fanoutFor(req.key, req.url).createSessions(req.count);

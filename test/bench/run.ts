@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer,rebuild,readafterwrite] [--quick] [--servers roomlog,bare]
+ * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer,rebuild,readafterwrite,abusequeries,abusejoins,abuseflood] [--quick] [--servers roomlog,bare]
  *                [--store sqlite|memory] [--server-root <checkout>] [--rooms <n>] [--json out.json]`
  *
  * One roomlog node against a bare `ws` broadcast server, each in its own child process, driven by
@@ -11,6 +11,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fdLimits, killAllChildrenNow, killChildrenOnExit, repoRoot } from './processes.js';
 import { configFor, makeTmpRoot, type BenchConfig, type Scenario, type ScenarioContext } from './scenarios/context.js';
+import { abuseFloodScenario } from './scenarios/abuseFlood.js';
+import { abuseJoinsScenario } from './scenarios/abuseJoins.js';
+import { abuseQueriesScenario } from './scenarios/abuseQueries.js';
 import { balancerScenario } from './scenarios/balancer.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { fanout2Scenario } from './scenarios/fanout2.js';
@@ -31,6 +34,9 @@ const SCENARIOS: Record<string, Scenario> = {
   balancer: balancerScenario,
   rebuild: rebuildScenario,
   readafterwrite: readAfterWriteScenario,
+  abusequeries: abuseQueriesScenario,
+  abusejoins: abuseJoinsScenario,
+  abuseflood: abuseFloodScenario,
 };
 
 function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
@@ -48,7 +54,7 @@ function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer|rebuild|readafterwrite (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
+    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer|rebuild|readafterwrite|abusequeries|abusejoins|abuseflood (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
     process.exit(0);
   }
   const only = (values.only ?? Object.keys(SCENARIOS)).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);

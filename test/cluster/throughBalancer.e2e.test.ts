@@ -4,7 +4,8 @@
  * and a steady load of senders that try each send ONCE (no client retry), so every failure is a
  * client-visible error.
  *   - an oversized POST, 50 times: every one answered (413);
- *   - a Redis restart: 0 client-visible errors;
+ *   - a Redis restart: 0 client-visible errors, and a second balancer that discovers the nodes in
+ *     that Redis keeps both in rotation although their announcements vanish with it;
  *   - a SIGTERM of each node in turn (each restarted on its port): 0 client-visible errors;
  *   - a kill -9 under steady load: only requests in flight on the dead node at that moment may
  *     fail (each failure must have started before the kill; they are counted and printed).
@@ -26,6 +27,8 @@ const GRACE_MS = 1_500;
 
 let redis: RedisServer;
 let balancer: BalancerHandle;
+/** Finds the nodes through their announcements in Redis (REDIS_URL) instead of BACKENDS. */
+let discovering: BalancerHandle;
 let traffic: RoomTraffic;
 const nodes: NodeHandle[] = [];
 const ports: number[] = [];
@@ -98,6 +101,8 @@ beforeAll(async () => {
   await startSlot(1);
   balancer = await startBalancer({ env: { BACKENDS: nodes.map((n) => n.url).join(','), HEALTH_INTERVAL_MS: '500' } });
   await balancer.waitForBackends((list) => list.length === 2 && list.every((b) => b.ready), 10_000, 'both nodes ready');
+  discovering = await startBalancer({ env: { REDIS_URL: redis.url, HEALTH_INTERVAL_MS: '500', WORKERS: '1' } });
+  await discovering.waitForBackends((list) => list.length === 2 && list.every((b) => b.ready), 10_000, 'both nodes discovered');
   traffic = await followersThrough(target, 6);
 }, 90_000);
 
@@ -121,15 +126,32 @@ it('a Redis restart under steady load: 0 client-visible errors', { timeout: 60_0
   await trafficFlowing(traffic, 10);
   await redis.kill();
   const downAt = Date.now();
+  // Meanwhile, the discovering balancer's view, and a query through it, every 200 ms.
+  const seen: string[] = [];
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      const list = await discovering.backends().catch(() => []);
+      const query = await fetch(`${discovering.url}/graphql?query=%7B__typename%7D`).then((r) => r.status, (e: Error) => e.name);
+      seen.push(`${list.filter((b) => b.ready).length}/${list.length} ready, query ${query}`);
+      // Part of the scenario: sampling through the outage.
+      await sleep(200);
+    }
+  })();
   // Part of the scenario: Redis stays down for 2 s.
   await sleep(2_000);
   await redis.restart();
   const readyz = async (node: NodeHandle) => ((await (await fetch(`${node.url}/readyz`)).json()) as { redis?: string }).redis;
   await waitFor(async () => (await Promise.all(nodes.map(readyz))).every((r) => r === 'ok'), 15_000, 'both nodes see Redis again');
   await trafficFlowing(traffic, 10);
+  // Two discovery rounds after Redis came back empty: the nodes have announced themselves again.
+  await sleep(1_200);
+  watching = false;
+  await watch;
   const done = await load.stop();
   console.log(`Redis restart (down ${Date.now() - downAt} ms until both nodes saw it back): ${done.length} sends, client-visible errors: ${describeFailures(done)}`);
   expect(failures(done)).toEqual([]);
+  expect([...new Set(seen)], 'the discovering balancer kept both nodes and served throughout').toEqual(['2/2 ready, query 200']);
   expect(await balancer.metrics()).toMatch(/^balancer_panic 0$/m);
 });
 

@@ -81,7 +81,7 @@ describe('the CLI against a real node', () => {
     const head = await store.headPosition();
     await store.close();
     const redis = await startRedis();
-    const node = await startInProcessNode({ dataDir, env: { REDIS_URL: redis.url, JWT_SECRET: 'cli-test-secret-0123456789', RATE_LIMIT_MESSAGES: '0' } });
+    const node = await startInProcessNode({ dataDir, env: { REDIS_URL: redis.url, JWT_SECRET: 'cli-test-secret-0123456789-abcdefghij', RATE_LIMIT_MESSAGES: '0' } });
     const client = new Redis(redis.url);
     try {
       await eventually(async () => Number(await client.get('roomlog:rm:checkpoint')) === head, 60_000, 'the live projector caught up');

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_MESSAGES: '0',
       RATE_LIMIT_WINDOW_MS: '500',
       REDIS_URL: 'redis://localhost:6379',
-      JWT_SECRET: 'x'.repeat(16),
+      JWT_SECRET: 'x'.repeat(32),
       LOG_LEVEL: 'silent',
       PATH: '/usr/bin',
     });
@@ -107,6 +107,12 @@ describe('loadConfig', () => {
 
   it.each([
     ['JWT_SECRET', 'short'],
+    ['JWT_SECRET', 'x'.repeat(31)],
+    ['CORS_ORIGINS', 'chat.example.com'],
+    ['CORS_ORIGINS', '*, https://a.example'],
+    ['GRAPHIQL', 'no'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_TOKEN', 'short'],
     ['REDIS_URL', 'not a url'],
     ['NODE_ID', 'has space'],
     ['NODE_ID', 'x'.repeat(65)],

@@ -38,17 +38,22 @@ describe('QueryBudget: cost running at once, per node and per user', () => {
     expect(budget.load).toEqual({ running: 0, queued: 0, users: 0 });
   });
 
-  it('runs at most perNode of cost at once; the next wait in order; past the queue: refused', async () => {
+  it('runs at most perNode of cost at once; what does not fit waits in order; past the queue: refused', async () => {
     const budget = new QueryBudget({ perNode: 1_500, perUser: 5_000, maxQueued: 1 });
-    const [a, b, c] = [held(), held(), held()];
+    const [a, b, c, d] = [held(), held(), held(), held()];
     const ra = budget.run('u1', 1_000, a.task);
     const rb = budget.run('u2', 1_000, b.task);
-    const rc = budget.run('u3', 10, c.task).catch((error: unknown) => error);
+    // A cheap one that fits in what is left runs at once, queue or not.
+    const rc = budget.run('u3', 10, c.task);
+    // One that does not fit finds the queue (1) full.
+    const rd = budget.run('u4', 1_000, d.task).catch((error: unknown) => error);
     await tick();
     expect(a.started).toBe(true);
     expect(b.started).toBe(false);
-    // Even a cheap one does not overtake the queue; the queue (1) is full.
-    expect(await rc).toBeInstanceOf(RateLimitedError);
+    expect(c.started).toBe(true);
+    expect(await rd).toBeInstanceOf(RateLimitedError);
+    c.finish();
+    expect(await rc).toBe('ok');
     a.finish();
     expect(await ra).toBe('ok');
     await tick();

@@ -4,9 +4,10 @@ import { RateLimitedError } from '../../domain/errors.js';
  * How much list reading runs at once. A query holds memory in proportion to its cost (the objects
  * its answer can hold, listCost.ts) while it runs, so the node runs at most `perNode` of cost at
  * once, whoever sends it, and one user (or one address without a session) at most `perUser`, running
- * or waiting, so one client cannot take every turn. A query past the node's budget waits its turn
- * in a short queue, in order; past the user's budget, or with the queue full, it is refused at once
- * with RATE_LIMITED instead of piling up. Twelve worst-case queries at once therefore cost the node
+ * or waiting, so one client cannot take every turn. A query that fits in what is left of the node's
+ * budget runs at once (a page of 50 messages never waits behind somebody's long lists); one that
+ * does not waits its turn in a short queue, in order; past the user's budget, or with the queue
+ * full, it is refused at once with RATE_LIMITED instead of piling up. Twelve worst-case queries at once therefore cost the node
  * what `perNode` allows, not twelve times a worst case.
  */
 export interface BudgetLimits {
@@ -40,7 +41,7 @@ export class QueryBudget {
     if (mine + weight > perUser) {
       throw new RateLimitedError(RETRY_AFTER_MS, `too many long lists asked for at once by one user (over ${perUser} objects); retry in 1 s, or ask for fewer items`);
     }
-    const now = this.waiting.length === 0 && this.running + weight <= perNode;
+    const now = this.running + weight <= perNode;
     if (!now && this.waiting.length >= maxQueued) {
       throw new RateLimitedError(RETRY_AFTER_MS, 'this node is busy answering long lists; retry in 1 s, or ask for fewer items');
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GqlSocket } from './gqlSocket.js';
-import { createRoom, createSession, type Session } from './http.js';
+import { createRoom, createSession, joinRoom, type Session } from './http.js';
 import type { OpenSubscribersRequest, OpenSubscribersResult, PublishRequest, PublishResult } from './protocol.js';
 import { Histogram, mapLimit, nowMs, sleep } from './stats.js';
 
@@ -53,11 +53,13 @@ class Phase {
 /**
  * Fan-out load: one publisher socket sends `bench|<phase>|<k>|<sentAtMs>` bodies at a fixed rate
  * (open loop, not waiting for acks); every subscriber socket timestamps each delivery on receipt.
+ * With `publishers` > 1, that many members (each its own session and socket) send in turn.
  */
 export class FanoutLoad {
   private readonly run = randomUUID().slice(0, 8);
   private sessions: Session[] = [];
-  private publisher: GqlSocket | undefined;
+  private publishers: GqlSocket[] = [];
+  private nextPublisher = 0;
   private roomId = '';
   /** Indexed by subscriber slot; a slot whose connect failed stays empty. */
   private subscribers: (GqlSocket | undefined)[] = [];
@@ -79,10 +81,15 @@ export class FanoutLoad {
     return this.url.replace(/^http/, 'ws');
   }
 
-  async prepareRoom(): Promise<{ roomId: string }> {
+  async prepareRoom(publishers = 1): Promise<{ roomId: string }> {
     const owner = await createSession(this.url, `bench-${this.run}-publisher`);
     this.roomId = await createRoom(this.url, owner.token, `bench-fanout-${this.run}`);
-    this.publisher = await GqlSocket.connect(this.wsUrl, owner.token);
+    const others = await mapLimit(Array.from({ length: publishers - 1 }, (_, i) => i + 1), 8, async (i) => {
+      const member = await createSession(this.url, `bench-${this.run}-publisher-${i}`);
+      await joinRoom(this.url, member.token, this.roomId);
+      return member;
+    });
+    this.publishers = await mapLimit([owner, ...others], 8, (s) => GqlSocket.connect(this.wsUrl, s.token));
     return { roomId: this.roomId };
   }
 
@@ -218,20 +225,21 @@ export class FanoutLoad {
   closeAll(): { closed: number } {
     const closed = this.subscribers.filter(Boolean).length;
     for (const s of this.subscribers) s?.close();
-    this.publisher?.close();
+    for (const p of this.publishers) p.close();
     this.subscribers = [];
     this.slots = 0;
     this.live = 0;
     this.probeSeen = new Uint8Array(0);
     this.lastSeq = new Float64Array(0);
     this.groupOf = new Uint8Array(0);
-    this.publisher = undefined;
+    this.publishers = [];
     return { closed };
   }
 
   private async send(body: string, clientMessageId: string): Promise<void> {
-    if (!this.publisher) throw new Error('prepareRoom first');
-    const r = await this.publisher.operation(SEND, { roomId: this.roomId, body, clientMessageId });
+    const publisher = this.publishers[this.nextPublisher++ % Math.max(1, this.publishers.length)];
+    if (!publisher) throw new Error('prepareRoom first');
+    const r = await publisher.operation(SEND, { roomId: this.roomId, body, clientMessageId });
     if (r.errors?.length || !r.data) throw new Error(JSON.stringify(r.errors ?? r).slice(0, 300));
   }
 

@@ -2,6 +2,7 @@
  * Messages between the bench orchestrator (run.ts) and the load-client child process.
  * Every request carries a `reqId`; the child answers once with the same `reqId`.
  */
+import type { AbuseRequest } from './abuseProtocol.js';
 
 export interface LatencySummary {
   count: number;
@@ -46,6 +47,11 @@ export interface PrepareRoomRequest extends Keyed {
   url: string;
   /** Reuse the sessions already created under this key (same cluster) instead of creating more. */
   sessionsFrom?: string;
+  /**
+   * Members that publish in turn, each with its own session and socket (default 1, the owner):
+   * with the send limit on, a rate no single user may send is spread over several.
+   */
+  publishers?: number;
 }
 
 export interface CreateSessionsRequest extends Keyed {
@@ -149,7 +155,8 @@ export type LoadRequest =
   | OpenSubscribersRequest
   | PublishRequest
   | CloseAllRequest
-  | ConnectRateRequest;
+  | ConnectRateRequest
+  | AbuseRequest;
 
 export type Envelope<T> = T & { reqId: number };
 
