@@ -90,8 +90,6 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
   };
   function admit(socket: Socket): void {
     const ip = socket.remoteAddress ?? 'unknown';
-    let asked = false;
-    socket.once('data', () => (asked = true));
     const verdict = dispatcher.admit(ip).then((refusal) => {
       if (!refusal) {
         if (socket.destroyed) dispatcher.release(ip);
@@ -99,7 +97,7 @@ export function buildBalancer(config: BalancerConfig, log: Logger, options: Bala
         return null;
       }
       const linger = setTimeout(() => {
-        if (!asked) refusalFelt(socket);
+        refusalFelt(socket);
         socket.destroy();
       }, refusedLingerMs);
       socket.once('close', () => clearTimeout(linger));
