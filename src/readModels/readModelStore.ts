@@ -94,6 +94,18 @@ export class ReadModelsBehindError extends Error {
   }
 }
 
+/**
+ * A read could not be answered because the store behind the read models does not answer (Redis
+ * down or restarting). The views are disposable and the log is the truth, so this is "try again
+ * shortly", never "the data is gone": the use cases answer it as UNAVAILABLE.
+ */
+export class ReadModelsUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the read models do not answer', { cause });
+    this.name = 'ReadModelsUnavailableError';
+  }
+}
+
 /** For adapters: throws ReadModelsBehindError when `checkpoint` does not reach `at`. */
 export function assertReaches(checkpoint: number, at: ReadAt | undefined): void {
   if (at && checkpoint < at.atLeast) throw new ReadModelsBehindError(at.atLeast, checkpoint);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ReadModelStore } from './readModelStore.js';
+import { ReadModelsBehindError, ReadModelsUnavailableError, type ReadModelStore } from './readModelStore.js';
 import { applyBatch, trackConnections, type ApplyState } from './redisReadModelApply.js';
 import { readModelKeys } from './redisReadModelLayout.js';
 import { readMessage, readMessages, readPublicRooms, readRoom, type QueryState } from './redisReadModelQueries.js';
@@ -49,14 +49,28 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
   return {
     apply: (events, applyOptions) => applyBatch(store, events, applyOptions),
     checkpoint: () => checkpoint(store),
-    room: (roomId, at) => readRoom(store, roomId, at),
-    roomIds: () => store.redis.smembers(store.key.allRooms),
-    publicRooms: (limit, at) => readPublicRooms(store, limit, at),
-    message: (messageId, at) => readMessage(store, messageId, at),
-    messages: (roomId, range, at) => readMessages(store, roomId, range, at),
+    room: (roomId, at) => answered(readRoom(store, roomId, at)),
+    roomIds: () => answered(store.redis.smembers(store.key.allRooms)),
+    publicRooms: (limit, at) => answered(readPublicRooms(store, limit, at)),
+    message: (messageId, at) => answered(readMessage(store, messageId, at)),
+    messages: (roomId, range, at) => answered(readMessages(store, roomId, range, at)),
     clear: () => clear(store),
     close: async () => {},
   };
+}
+
+/**
+ * A query's answer, or the port's ReadModelsUnavailableError when Redis did not give one
+ * (down, restarting, timed out): the caller can tell "try again" from a bug without knowing
+ * ioredis. ReadModelsBehindError is an answer ("not there yet") and passes as it is.
+ */
+async function answered<T>(query: Promise<T>): Promise<T> {
+  try {
+    return await query;
+  } catch (error) {
+    if (error instanceof ReadModelsBehindError) throw error;
+    throw new ReadModelsUnavailableError(error);
+  }
 }
 
 async function checkpoint(store: RedisReadModel): Promise<number> {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisLease } from '../../src/projector/lease.js';
-import { FencedOutError } from '../../src/readModels/readModelStore.js';
+import { FencedOutError, ReadModelsUnavailableError } from '../../src/readModels/readModelStore.js';
 import { createRedisReadModelStore } from '../../src/readModels/redisReadModelStore.js';
-import { startRedis, stopAllRedis, type RedisServer } from '../support/redisServer.js';
+import { freePort, startRedis, stopAllRedis, type RedisServer } from '../support/redisServer.js';
 import { created, joined, alice, stored } from '../unit/fixtures.js';
 import { readModelStoreContract } from './readModelStore.contract.js';
 
@@ -56,6 +56,24 @@ describe('Redis read models with a projector lease', () => {
       expect(await a.checkpoint()).toBe(2);
     } finally {
       connections.forEach((c) => c.disconnect());
+    }
+  });
+});
+
+describe('Redis read models whose Redis does not answer', () => {
+  it('fail a read with ReadModelsUnavailableError (a port error the use cases answer as UNAVAILABLE), not a driver error', async () => {
+    const port = await freePort();
+    // What a node's query connection does while Redis is down: it gives up after its retries.
+    const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    redis.on('error', () => {});
+    const store = createRedisReadModelStore({ redis, writer: redis, prefix: 'down:' });
+    try {
+      await expect(store.room('r', { atLeast: 1 })).rejects.toBeInstanceOf(ReadModelsUnavailableError);
+      await expect(store.messages('r', { limit: 10 })).rejects.toBeInstanceOf(ReadModelsUnavailableError);
+      await expect(store.publicRooms(10, { atLeast: 1 })).rejects.toBeInstanceOf(ReadModelsUnavailableError);
+      await expect(store.message('m', { atLeast: 1 })).rejects.toBeInstanceOf(ReadModelsUnavailableError);
+    } finally {
+      redis.disconnect();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { roomStream } from '../../domain/events.js';
 import { unavailable } from '../../domain/errors.js';
-import { ReadModelsBehindError, type ReadAt } from '../../readModels/readModelStore.js';
+import { ReadModelsBehindError, ReadModelsUnavailableError, type ReadAt } from '../../readModels/readModelStore.js';
 import type { ChatPorts } from '../ports.js';
 
 /*
@@ -43,11 +43,14 @@ export async function readAtLeast<T>(ports: FreshReadPorts, position: number, wh
     try {
       return await read({ atLeast: position });
     } catch (error) {
+      if (error instanceof ReadModelsUnavailableError) throw unreachable(what);
       if (!(error instanceof ReadModelsBehindError)) throw error;
       ports.progress.rewind(error.checkpoint);
       if (Date.now() >= deadline) throw behind(what);
     }
   }
 }
+
+const unreachable = (what: string) => unavailable(`${what} cannot be read right now (its store does not answer); retry shortly`, RETRY_AFTER_MS);
 
 const behind = (what: string) => unavailable(`${what} is being rebuilt from the log and is not complete yet; retry shortly`, RETRY_AFTER_MS);

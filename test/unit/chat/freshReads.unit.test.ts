@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readAtLeast, type FreshReadPorts } from '../../../src/chat/queries/freshReads.js';
 import { createMemoryEventStore } from '../../../src/eventStore/memoryEventStore.js';
 import { createPositionWaiter } from '../../../src/projector/waitForPosition.js';
-import { ReadModelsBehindError, type ReadAt } from '../../../src/readModels/readModelStore.js';
+import { ReadModelsBehindError, ReadModelsUnavailableError, type ReadAt } from '../../../src/readModels/readModelStore.js';
 import { toGraphQLError } from '../../../schema/errors.js';
 
 /*
@@ -23,6 +23,17 @@ function ports(readWaitMs: number) {
 }
 
 describe('readAtLeast', () => {
+  it('answers UNAVAILABLE, retry shortly, when the read models do not answer (Redis down), and lets a bug through as it is', async () => {
+    const { fresh, waiter } = ports(1_000);
+    waiter.advance(3);
+    const down = readAtLeast(fresh, 3, 'the history', async () => Promise.reject(new ReadModelsUnavailableError(new Error('Connection is closed.'))));
+    const error = await down.catch((e: unknown) => e);
+    expect(toGraphQLError(error)?.extensions).toMatchObject({ code: 'UNAVAILABLE', retryAfterMs: 1_000 });
+    expect((error as Error).message).toBe('the history cannot be read right now (its store does not answer); retry shortly');
+    const bug = new TypeError('a bug');
+    await expect(readAtLeast(fresh, 3, 'the history', async () => Promise.reject(bug))).rejects.toBe(bug);
+  });
+
   it('reads at once when the progress has the position, asking for views that include it', async () => {
     const { fresh, waiter } = ports(1_000);
     waiter.advance(7);
