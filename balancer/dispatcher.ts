@@ -61,36 +61,8 @@ export function localDispatcher(config: BalancerConfig, log: Logger, registry: R
     help: 'Requests and upgrades sent to an unready node because no node was ready (panic)',
     registers: [registry],
   });
-  const pool = new BackendPool({
-    healthIntervalMs: config.HEALTH_INTERVAL_MS,
-    healthTimeoutMs: config.HEALTH_TIMEOUT_MS,
-    onChange: (backend, event) => {
-      if (event === 'ejected') ejections.inc({ backend: backend.id });
-      log.info({ backend: backend.id, event, state: backend.state }, `backend ${event}`);
-    },
-    onPanic: (panic, unready) => {
-      if (panic) log.warn({ unready }, `no node is ready: panic, routing to the ${unready} that answer anyway`);
-      else log.info('panic over: routing to ready nodes only');
-    },
-  });
-  new Gauge({
-    name: 'balancer_panic',
-    help: '1 while no node is ready and traffic goes to unready ones anyway',
-    registers: [registry],
-    collect() {
-      this.set(pool.inPanic ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'balancer_connections',
-    help: 'Open connections through this balancer, per backend',
-    labelNames: ['backend'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const backend of pool.list()) this.set({ backend: backend.id }, backend.open);
-    },
-  });
+  const pool = createPool(config, log, ejections);
+  gaugePool(pool, registry);
   const admission = new Admission({
     maxTotal: config.MAX_CONNECTIONS,
     maxPerIp: config.MAX_CONNECTIONS_PER_IP,
@@ -100,7 +72,7 @@ export function localDispatcher(config: BalancerConfig, log: Logger, registry: R
   const sweep = setInterval(() => admission.sweep(), 10_000);
   sweep.unref();
   for (const url of config.BACKENDS) pool.add(url, 'static');
-  let discovery: { stop: () => void } | null = null;
+  const state: LocalDispatch = { config, log, pool, discovery: null };
   const known = (ref: BackendRef) => pool.list().find((b) => b.id === ref.id);
 
   return {
@@ -127,30 +99,78 @@ export function localDispatcher(config: BalancerConfig, log: Logger, registry: R
     }),
     async start() {
       pool.start();
-      if (config.REDIS_URL) {
-        // Said once per outage, not at every round and reconnect attempt; the nodes known so far
-        // stay meanwhile (and health checks still run on them).
-        let failing = false;
-        discovery = discoverBackends({
-          url: config.REDIS_URL,
-          prefix: config.REDIS_PREFIX,
-          intervalMs: config.HEALTH_INTERVAL_MS,
-          onBackends: (urls) => {
-            if (failing) log.info('discovery answers again');
-            failing = false;
-            pool.setDiscovered(urls);
-          },
-          onError: (error) => {
-            if (!failing) log.warn({ error: error instanceof Error ? error.message : String(error) }, 'discovery failed; keeping the nodes known so far');
-            failing = true;
-          },
-        });
-      }
+      if (config.REDIS_URL) state.discovery = startDiscovery(state, config.REDIS_URL);
     },
     async stop() {
       clearInterval(sweep);
       pool.stop();
-      discovery?.stop();
+      state.discovery?.stop();
     },
   };
+}
+
+/** What the local dispatcher's start and stop work on. */
+interface LocalDispatch {
+  config: BalancerConfig;
+  log: Logger;
+  pool: BackendPool;
+  discovery: { stop: () => void } | null;
+}
+
+function createPool(config: BalancerConfig, log: Logger, ejections: Counter<'backend'>): BackendPool {
+  return new BackendPool({
+    healthIntervalMs: config.HEALTH_INTERVAL_MS,
+    healthTimeoutMs: config.HEALTH_TIMEOUT_MS,
+    onChange: (backend, event) => {
+      if (event === 'ejected') ejections.inc({ backend: backend.id });
+      log.info({ backend: backend.id, event, state: backend.state }, `backend ${event}`);
+    },
+    onPanic: (panic, unready) => {
+      if (panic) log.warn({ unready }, `no node is ready: panic, routing to the ${unready} that answer anyway`);
+      else log.info('panic over: routing to ready nodes only');
+    },
+  });
+}
+
+/** The pool's gauges, read when /metrics is asked. */
+function gaugePool(pool: BackendPool, registry: Registry): void {
+  new Gauge({
+    name: 'balancer_panic',
+    help: '1 while no node is ready and traffic goes to unready ones anyway',
+    registers: [registry],
+    collect() {
+      this.set(pool.inPanic ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'balancer_connections',
+    help: 'Open connections through this balancer, per backend',
+    labelNames: ['backend'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const backend of pool.list()) this.set({ backend: backend.id }, backend.open);
+    },
+  });
+}
+
+/** Nodes announcing themselves in Redis (discovery.ts) join the pool; one that stops announcing drops out. */
+function startDiscovery({ config, log, pool }: LocalDispatch, url: string): { stop: () => void } {
+  // Said once per outage, not at every round and reconnect attempt; the nodes known so far
+  // stay meanwhile (and health checks still run on them).
+  let failing = false;
+  return discoverBackends({
+    url,
+    prefix: config.REDIS_PREFIX,
+    intervalMs: config.HEALTH_INTERVAL_MS,
+    onBackends: (urls) => {
+      if (failing) log.info('discovery answers again');
+      failing = false;
+      pool.setDiscovered(urls);
+    },
+    onError: (error) => {
+      if (!failing) log.warn({ error: error instanceof Error ? error.message : String(error) }, 'discovery failed; keeping the nodes known so far');
+      failing = true;
+    },
+  });
 }

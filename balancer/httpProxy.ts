@@ -1,4 +1,4 @@
-import { request as httpRequest, type Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { BackendRef, Failure } from './dispatcher.js';
 import { endToEnd, requestHeaders } from './forwarding.js';
@@ -75,14 +75,6 @@ function drainUpload(req: IncomingMessage): void {
 export function proxyHttp(attempt: HttpAttempt): Promise<AttemptResult> {
   const { req, res, body, backend } = attempt;
   return new Promise((resolve) => {
-    let settled = false;
-    let connected = false;
-    let sent = false;
-    let bodyStarted = false;
-    let answered = false;
-    let stopped = false; // we cut the upstream request ourselves (client gone, timeout, early answer)
-    const replayable = () => body.kind !== 'streamed' || !bodyStarted;
-
     const upstream = httpRequest({
       agent: attempt.agent,
       host: backend.url.hostname,
@@ -91,103 +83,146 @@ export function proxyHttp(attempt: HttpAttempt): Promise<AttemptResult> {
       path: req.url,
       headers: requestHeaders(req),
     });
-    const settle = (result: AttemptResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      res.off('close', onClientClose);
-      resolve(result);
+    const tried: HttpTry = {
+      attempt,
+      upstream,
+      resolve,
+      settled: false,
+      connected: false,
+      sent: false,
+      bodyStarted: false,
+      answered: false,
+      stopped: false,
+      // A node that takes the request but never answers (frozen, overloaded) gets the client a 504
+      // rather than a hang, and is taken out of rotation until its health check passes again.
+      timer: setTimeout(() => timedOut(tried), attempt.timeoutMs),
+      onClientClose: () => clientClosed(tried),
     };
-    // A node that takes the request but never answers (frozen, overloaded) gets the client a 504
-    // rather than a hang, and is taken out of rotation until its health check passes again.
-    const timer = setTimeout(() => {
-      if (answered) return;
-      stopped = true;
-      attempt.failed('timeout', new Error(`no response within ${attempt.timeoutMs} ms`));
-      if (!res.headersSent) {
-        res.writeHead(504, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'the node did not answer in time; retry' }));
-      }
-      upstream.destroy();
-      req.unpipe(upstream);
-      drainUpload(req);
-    }, attempt.timeoutMs);
-    const onClientClose = () => {
-      // The client went away first: the resulting "socket hang up" is no fault of the node.
-      if (!upstream.destroyed && !res.writableFinished) {
-        stopped = true;
-        upstream.destroy();
-      }
-      settle('done');
-    };
-    res.once('close', onClientClose);
-
-    const startBody = () => {
-      if (body.kind !== 'streamed' || settled || upstream.destroyed) return;
-      bodyStarted = true;
-      req.pipe(upstream);
-    };
+    res.once('close', tried.onClientClose);
     upstream.once('socket', (socket: Socket) => {
       if (!socket.connecting) {
-        connected = true;
-        return startBody();
+        tried.connected = true;
+        return startBody(tried);
       }
       socket.once('connect', () => {
-        connected = true;
-        startBody();
+        tried.connected = true;
+        startBody(tried);
       });
     });
-    upstream.once('finish', () => (sent = true));
+    upstream.once('finish', () => (tried.sent = true));
     if (body.kind === 'none') upstream.end();
     else if (body.kind === 'kept') upstream.end(body.data);
-
-    upstream.on('error', (error) => {
-      clearTimeout(timer);
-      if (settled || stopped) return;
-      if (answered) {
-        attempt.failed('down', error);
-        res.destroy();
-        return settle('done');
-      }
-      const neverGotIt = !connected || !sent;
-      if (attempt.mayRetry && neverGotIt && replayable() && !res.headersSent) {
-        // A kept-alive connection the node had already closed is no sign of a failing node.
-        if (!upstream.reusedSocket) attempt.failed('down', error);
-        return settle({ retry: connected ? 'unsent' : 'unreached' });
-      }
-      attempt.failed('down', error);
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'the node did not answer; retry' }));
-      } else res.destroy();
-      req.unpipe(upstream);
-      drainUpload(req);
-      settle('done');
-    });
-
-    upstream.once('response', (upstreamRes) => {
-      answered = true;
-      clearTimeout(timer);
-      if (upstreamRes.statusCode === 503 && attempt.mayRetry && replayable() && !res.headersSent) {
-        upstreamRes.resume();
-        if (!sent) {
-          stopped = true;
-          upstream.destroy(); // mid-request: the connection cannot be reused
-        }
-        attempt.failed('draining', new Error('the node refused the request with 503 (draining or starting)'));
-        return settle({ retry: 'draining' });
-      }
-      if (!sent) {
-        // An early answer: stop forwarding the body, drop the connection to the node once the
-        // answer is in (it is mid-request), and let the client finish its upload into nothing.
-        stopped = true;
-        req.unpipe(upstream);
-        upstreamRes.once('end', () => upstream.destroy());
-        drainUpload(req);
-      }
-      res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
-      upstreamRes.pipe(res);
-      upstreamRes.once('error', () => res.destroy());
-    });
+    upstream.on('error', (error) => upstreamFailed(tried, error));
+    upstream.once('response', (upstreamRes) => answeredBy(tried, upstreamRes));
   });
+}
+
+/** One try in progress: what its event handlers share. */
+interface HttpTry {
+  attempt: HttpAttempt;
+  upstream: ClientRequest;
+  resolve: (result: AttemptResult) => void;
+  settled: boolean;
+  connected: boolean;
+  sent: boolean;
+  bodyStarted: boolean;
+  answered: boolean;
+  /** We cut the upstream request ourselves (client gone, timeout, early answer). */
+  stopped: boolean;
+  timer: ReturnType<typeof setTimeout>;
+  onClientClose: () => void;
+}
+
+const replayable = (tried: HttpTry): boolean => tried.attempt.body.kind !== 'streamed' || !tried.bodyStarted;
+
+function settle(tried: HttpTry, result: AttemptResult): void {
+  if (tried.settled) return;
+  tried.settled = true;
+  clearTimeout(tried.timer);
+  tried.attempt.res.off('close', tried.onClientClose);
+  tried.resolve(result);
+}
+
+function timedOut(tried: HttpTry): void {
+  const { attempt, upstream } = tried;
+  const { req, res } = attempt;
+  if (tried.answered) return;
+  tried.stopped = true;
+  attempt.failed('timeout', new Error(`no response within ${attempt.timeoutMs} ms`));
+  if (!res.headersSent) {
+    res.writeHead(504, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'the node did not answer in time; retry' }));
+  }
+  upstream.destroy();
+  req.unpipe(upstream);
+  drainUpload(req);
+}
+
+function clientClosed(tried: HttpTry): void {
+  const { upstream } = tried;
+  // The client went away first: the resulting "socket hang up" is no fault of the node.
+  if (!upstream.destroyed && !tried.attempt.res.writableFinished) {
+    tried.stopped = true;
+    upstream.destroy();
+  }
+  settle(tried, 'done');
+}
+
+function startBody(tried: HttpTry): void {
+  if (tried.attempt.body.kind !== 'streamed' || tried.settled || tried.upstream.destroyed) return;
+  tried.bodyStarted = true;
+  tried.attempt.req.pipe(tried.upstream);
+}
+
+function upstreamFailed(tried: HttpTry, error: Error): void {
+  const { attempt, upstream } = tried;
+  const { req, res } = attempt;
+  clearTimeout(tried.timer);
+  if (tried.settled || tried.stopped) return;
+  if (tried.answered) {
+    attempt.failed('down', error);
+    res.destroy();
+    return settle(tried, 'done');
+  }
+  const neverGotIt = !tried.connected || !tried.sent;
+  if (attempt.mayRetry && neverGotIt && replayable(tried) && !res.headersSent) {
+    // A kept-alive connection the node had already closed is no sign of a failing node.
+    if (!upstream.reusedSocket) attempt.failed('down', error);
+    return settle(tried, { retry: tried.connected ? 'unsent' : 'unreached' });
+  }
+  attempt.failed('down', error);
+  if (!res.headersSent) {
+    res.writeHead(502, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'the node did not answer; retry' }));
+  } else res.destroy();
+  req.unpipe(upstream);
+  drainUpload(req);
+  settle(tried, 'done');
+}
+
+function answeredBy(tried: HttpTry, upstreamRes: IncomingMessage): void {
+  const { attempt, upstream } = tried;
+  const { req, res } = attempt;
+  tried.answered = true;
+  clearTimeout(tried.timer);
+  if (upstreamRes.statusCode === 503 && attempt.mayRetry && replayable(tried) && !res.headersSent) {
+    upstreamRes.resume();
+    if (!tried.sent) {
+      tried.stopped = true;
+      upstream.destroy(); // mid-request: the connection cannot be reused
+    }
+    attempt.failed('draining', new Error('the node refused the request with 503 (draining or starting)'));
+    return settle(tried, { retry: 'draining' });
+  }
+  if (!tried.sent) {
+    // An early answer: stop forwarding the body, drop the connection to the node once the
+    // answer is in (it is mid-request), and let the client finish its upload into nothing.
+    tried.stopped = true;
+    req.unpipe(upstream);
+    upstreamRes.once('end', () => upstream.destroy());
+    drainUpload(req);
+  }
+  res.writeHead(upstreamRes.statusCode ?? 502, endToEnd(upstreamRes.headers));
+  upstreamRes.pipe(res);
+  upstreamRes.once('error', () => res.destroy());
 }

@@ -18,9 +18,9 @@ export const ErrorCodes = {
   FORBIDDEN: { retry: false, meaning: 'the session may not do this (not a member, not the author, wrong password)' },
   NOT_FOUND: { retry: false, meaning: 'no such room or message' },
   BAD_USER_INPUT: { retry: false, meaning: 'an argument is malformed or out of range' },
-  RATE_LIMITED: { retry: true, meaning: 'too many writes: retry after extensions.retryAfterMs' },
+  RATE_LIMITED: { retry: true, meaning: 'too many writes, or too many heavy reads at once: retry after extensions.retryAfterMs' },
   PAYLOAD_TOO_LARGE: { retry: false, meaning: 'a body, name or request is over its size limit' },
-  UNAVAILABLE: { retry: true, meaning: 'the answer would be stale or partial (history being rebuilt): retry after extensions.retryAfterMs' },
+  UNAVAILABLE: { retry: true, meaning: 'not now: the answer would be stale or partial (history being rebuilt), its store does not answer, or a slow subscription was ended: retry (resume with afterSeq) after extensions.retryAfterMs' },
 } as const satisfies Record<string, { retry: boolean; meaning: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -27,6 +27,7 @@ import { useListCost } from './plugins/useListCost.js';
 import { useResponseSize } from './plugins/useResponseSize.js';
 import { useSseStreams } from './plugins/useSseStreams.js';
 import { useCleanRequestErrors } from './plugins/useCleanRequestErrors.js';
+import { boundedDocumentCache } from './documentCache.js';
 
 export interface App {
   /** Listens; resolves with the URL once connections are accepted. */
@@ -66,6 +67,13 @@ export async function buildApp(config: Config): Promise<App> {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     logging: false,
+    // Parsed documents are cached by their text: only small ones, so the cache cannot be filled
+    // with large documents (src/server/documentCache.ts).
+    parserAndValidationCache: {
+      documentCache: boundedDocumentCache({ maxEntries: 1_024, maxDocumentChars: 4_096 }),
+      errorCache: boundedDocumentCache({ maxEntries: 256, maxDocumentChars: 4_096 }),
+      validationCache: true,
+    },
     maskedErrors: {
       isDev: false,
       // Errors the chat raises on purpose (ChatErrors, also when graphql-js wrapped one with its

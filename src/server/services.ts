@@ -3,7 +3,8 @@ import { createSessions, type Sessions } from '../auth/sessions.js';
 import type { Broker } from '../broker/broker.js';
 import { presenceChannel } from '../broker/broker.js';
 import { createMemoryBroker } from '../broker/memoryBroker.js';
-import { createRoomAccess } from '../chat/roomAccess.js';
+import type { ChatPorts } from '../chat/ports.js';
+import { createRoomAccess, type RoomAccess } from '../chat/roomAccess.js';
 import { createRoomTrimmer, createUseCases, type ChatUseCases } from '../chat/useCases.js';
 import type { Config } from '../config.js';
 import { createRoomCommandHandler } from '../commandHandling/roomCommandHandler.js';
@@ -12,23 +13,23 @@ import type { EventStore } from '../eventStore/eventStore.js';
 import { openEventStore } from '../eventStore/openEventStore.js';
 import { RoomHub } from '../fanout/roomHub.js';
 import { Subscriptions } from '../fanout/subscriptions.js';
-import { createAbuseLimits } from '../limits/abuseLimits.js';
+import { createAbuseLimits, type AbuseLimits } from '../limits/abuseLimits.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createMemoryPresenceStore } from '../presence/memoryPresenceStore.js';
+import type { PresenceStore } from '../presence/presenceStore.js';
+import type { ReadModelStore } from '../readModels/readModelStore.js';
 import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
-import { createProjectionRunner } from '../projector/runner.js';
+import { createProjectionRunner, type ProjectionRunner } from '../projector/runner.js';
 import { createLeasedProjectionRunner } from '../projector/leasedRunner.js';
-import { createRedisLease } from '../projector/lease.js';
-import { Redis } from 'ioredis';
-import { createRedisBroker } from '../broker/redisBroker.js';
-import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
-import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
-import { announceNode } from './announce.js';
 import { prepareDataDir, protectDataFiles } from './dataDir.js';
-import { redisErrorLog, waitForRedis } from '../redisConnection.js';
+import { checkReadiness, type Readiness } from './ready.js';
+import { createRedisParts, type RedisParts } from './redisParts.js';
+import { waitForRedis } from '../redisConnection.js';
 import { startRetention } from '../retention/job.js';
 import { dropsStreamPrefixes } from '../retention/strategy.js';
+
+export type { Readiness };
 
 export interface Services {
   log: Logger;
@@ -53,13 +54,30 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/**
- * `store`: the event store answers — without it nothing can be served. `redis`: sends and delivery
- * go on without it (README, "Running several nodes"), so an outage is `degraded`, not unready.
- */
-export interface Readiness {
-  store: boolean;
-  redis?: 'ok' | 'degraded';
+/** The adapters the configuration asks for: shared through Redis (REDIS_URL), else in this process. */
+interface Adapters {
+  /** Null without Redis. */
+  shared: RedisParts | null;
+  broker: Broker;
+  readModels: ReadModelStore;
+  presence: PresenceStore;
+  abuse: AbuseLimits;
+}
+
+/** What start, announce, ready and close work on, once everything is wired. */
+interface Running extends Adapters {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  store: EventStore;
+  projections: ProjectionRunner;
+  hub: RoomHub;
+  retention: ReturnType<typeof startRetention>;
+  /** The timer sampling gauges (sampleGauges). */
+  followed: ReturnType<typeof setInterval>;
+  /** Aborted by close: a start still waiting for Redis gives up. */
+  stopping: AbortController;
+  announcement: { withdraw(): Promise<void> } | null;
 }
 
 /** Picks and wires the adapters the configuration asks for. */
@@ -72,35 +90,99 @@ export async function createServices(config: Config): Promise<Services> {
   const sessions = createSessions({ secret, ttlSeconds: config.SESSION_TTL_SECONDS });
   const store = openEventStore({ eventStore: config.EVENT_STORE, dataDir: config.DATA_DIR, onError: (error) => log.warn({ err: error }, 'event store error') });
   protectDataFiles(config.DATA_DIR, log);
+  const adapters = selectAdapters(config, log);
+  const { broker, readModels, presence } = adapters;
+  const projections = chooseProjector(config, log, store, adapters);
+  const chatPorts = chatPortsOf(config, { store, projections, sessions, metrics, log, adapters });
+  const access = createRoomAccess(chatPorts);
+  const chat = createUseCases(chatPorts, access);
+  const hub = createHub(config, store, broker, metrics, log);
+  const subscriptions = new Subscriptions({ hub, broker, presence, access, metrics });
+  const retention = startRetentionJob(config, store, chatPorts, readModels, log);
+  publishPresenceChanges(presence, broker, log);
+  const running: Running = {
+    ...adapters,
+    config,
+    log,
+    metrics,
+    store,
+    projections,
+    hub,
+    retention,
+    announcement: null,
+    stopping: new AbortController(),
+    followed: sampleGauges(metrics, hub, projections),
+  };
+
+  return {
+    log,
+    metrics,
+    sessions,
+    store,
+    broker,
+    chat,
+    subscriptions,
+    hub,
+    start: (healthUrl) => start(running, healthUrl),
+    announce(url) {
+      if (running.shared) running.announcement = running.shared.announce(config.ANNOUNCE_URL ?? url);
+    },
+    async withdraw() {
+      await running.announcement?.withdraw();
+      running.announcement = null;
+    },
+    ready: () => checkReadiness(store, running.shared ? broker : null),
+    close: () => close(running),
+  };
+}
+
+function selectAdapters(config: Config, log: Logger): Adapters {
   const shared = config.REDIS_URL ? createRedisParts(config, config.REDIS_URL, log) : null;
-  const broker = shared?.broker ?? createMemoryBroker();
-  const readModels = shared?.readModels ?? createMemoryReadModelStore();
-  const presence = shared?.presence ?? createMemoryPresenceStore();
-  const abuse = createAbuseLimits(config, shared?.limits ?? null);
-  const projections = shared
-    ? createLeasedProjectionRunner({
-        store,
-        readModels,
-        lease: shared.lease,
-        broker,
-        onError: (error) => log.warn({ err: error }, 'projector error'),
-        onLeadership: (leading) => log.info({ leading }, leading ? 'this node now runs the projections' : 'this node stopped running the projections'),
-      })
-    : createProjectionRunner({
-        store,
-        readModels,
-        // Writes made before a restart, inside the current window, still count against the limits.
-        // Live writes were counted when they were made (the use cases), so only replayed ones here.
-        onApplied: (events, replayed) => {
-          if (replayed) abuse.replay(events);
-        },
-      });
+  return {
+    shared,
+    broker: shared?.broker ?? createMemoryBroker(),
+    readModels: shared?.readModels ?? createMemoryReadModelStore(),
+    presence: shared?.presence ?? createMemoryPresenceStore(),
+    abuse: createAbuseLimits(config, shared?.limits ?? null),
+  };
+}
+
+/** With Redis, one node at a time runs the projections (the lease); else this node does. */
+function chooseProjector(config: Config, log: Logger, store: EventStore, { shared, readModels, broker, abuse }: Adapters): ProjectionRunner {
+  if (shared) {
+    return createLeasedProjectionRunner({
+      store,
+      readModels,
+      lease: shared.lease,
+      broker,
+      onError: (error) => log.warn({ err: error }, 'projector error'),
+      onLeadership: (leading) => log.info({ leading }, leading ? 'this node now runs the projections' : 'this node stopped running the projections'),
+    });
+  }
+  return createProjectionRunner({
+    store,
+    readModels,
+    // Writes made before a restart, inside the current window, still count against the limits.
+    // Live writes were counted when they were made (the use cases), so only replayed ones here.
+    onApplied: (events, replayed) => {
+      if (replayed) abuse.replay(events);
+    },
+  });
+}
+
+/** The ports every use case receives (src/chat/ports.ts), over the room command handler. */
+function chatPortsOf(
+  config: Config,
+  parts: { store: EventStore; projections: ProjectionRunner; sessions: Sessions; metrics: Metrics; log: Logger; adapters: Adapters },
+): ChatPorts {
+  const { store, projections, sessions, metrics, log } = parts;
+  const { readModels, broker, presence, abuse } = parts.adapters;
   // A store that drops whole stream prefixes by count ($maxCount) needs a room snapshot kept inside
   // the window; a store that deletes message events only (SQLite) keeps the room's structure itself.
   const dropsPrefixes = dropsStreamPrefixes(store);
   const keepLast = dropsPrefixes ? config.RETENTION_MAX_COUNT : undefined;
   const repository = createRoomCommandHandler(store, { afterBatch: keepLast === undefined ? undefined : snapshotCarrier(keepLast) });
-  const chatPorts = {
+  return {
     commands: repository,
     readModels,
     progress: projections,
@@ -116,9 +198,10 @@ export async function createServices(config: Config): Promise<Services> {
     log,
     limits: { maxBodyChars: config.MAX_BODY_CHARS, maxNameChars: config.MAX_NAME_CHARS },
   };
-  const access = createRoomAccess(chatPorts);
-  const chat = createUseCases(chatPorts, access);
-  const hub = new RoomHub({
+}
+
+function createHub(config: Config, store: EventStore, broker: Broker, metrics: Metrics, log: Logger): RoomHub {
+  return new RoomHub({
     store,
     broker,
     headCheckIntervalMs: config.HEAD_CHECK_INTERVAL_MS,
@@ -128,105 +211,60 @@ export async function createServices(config: Config): Promise<Services> {
       log.debug({ roomId, count }, 'repaired events from the log');
     },
   });
-  const subscriptions = new Subscriptions({ hub, broker, presence, access, metrics });
-  const retention = startRetention({
+}
+
+function startRetentionJob(config: Config, store: EventStore, chatPorts: ChatPorts, readModels: ReadModelStore, log: Logger) {
+  return startRetention({
     store,
     trimmer: createRoomTrimmer(chatPorts),
     roomIds: () => readModels.roomIds(),
     log,
     policy: { maxAgeMs: config.RETENTION_MAX_AGE, maxCount: config.RETENTION_MAX_COUNT, intervalMs: config.RETENTION_INTERVAL_MS },
   });
+}
+
+/** Every change of a room's presence goes to its subscribers on every node. */
+function publishPresenceChanges(presence: PresenceStore, broker: Broker, log: Logger): void {
   presence.onChange((roomId) => {
     presence
       .snapshot(roomId)
       .then((view) => broker.publish(presenceChannel(roomId), view))
       .catch((error) => log.warn({ err: error, roomId }, 'presence publish failed'));
   });
-  let announcement: { withdraw(): Promise<void> } | null = null;
-  const stopping = new AbortController();
+}
+
+function sampleGauges(metrics: Metrics, hub: RoomHub, projections: ProjectionRunner): ReturnType<typeof setInterval> {
   const followed = setInterval(() => {
     metrics.followedRooms.set(hub.roomCount);
     metrics.projectionPosition.set(projections.position());
   }, 5_000);
   followed.unref();
-
-  return {
-    log,
-    metrics,
-    sessions,
-    store,
-    broker,
-    chat,
-    subscriptions,
-    hub,
-    async start(healthUrl) {
-      if (shared) {
-        const { ping, url, errors } = shared;
-        await waitForRedis({ ping, url, log, waitMs: config.REDIS_WAIT_MS, healthUrl, why: errors.last, signal: stopping.signal });
-        errors.started();
-      }
-      const report = await projections.start();
-      metrics.projectionPosition.set(projections.position());
-      const perSecond = report.ms > 0 ? Math.round((report.events / report.ms) * 1000) : 0;
-      log.info({ events: report.events, ms: Math.round(report.ms), eventsPerSecond: perSecond, position: report.position }, 'replayed the log into the read models');
-    },
-    announce(url) {
-      if (shared) announcement = shared.announce(config.ANNOUNCE_URL ?? url);
-    },
-    async withdraw() {
-      await announcement?.withdraw();
-      announcement = null;
-    },
-    async ready() {
-      // Bounded: a balancer's health check gives up after HEALTH_TIMEOUT_MS (800 ms by default).
-      const redisAnswers = shared ? Promise.race([broker.ping(), new Promise<false>((resolve) => setTimeout(resolve, 500, false))]) : null;
-      const [storeOk, redisOk] = await Promise.all([store.ping().catch(() => false), redisAnswers?.catch(() => false)]);
-      return { store: storeOk, ...(shared ? { redis: redisOk ? 'ok' : 'degraded' } : {}) };
-    },
-    async close() {
-      stopping.abort();
-      clearInterval(followed);
-      await retention.stop();
-      await hub.close();
-      await projections.close();
-      await presence.close();
-      await abuse.close();
-      await broker.close();
-      await readModels.close();
-      await store.close();
-      shared?.close();
-    },
-  };
+  return followed;
 }
 
-/** Everything that must be shared between nodes, kept in Redis. */
-function createRedisParts(config: Config, url: string, log: Logger) {
-  const prefix = config.REDIS_PREFIX;
-  // Quiet while the node waits for Redis at start; then each distinct error once per 10 s.
-  const errors = redisErrorLog(log);
-  const onError = errors.onError;
-  // Queries and the projector's fenced writes each get a connection (WATCH is per connection);
-  // the broker opens its own two (a subscriber connection can do nothing else).
-  // commandTimeout: a Redis that stops answering (paused, partitioned) must fail these calls,
-  // not hang them; the send path treats Redis as optional (the log is the source of truth).
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 2_000 });
-  const writer = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
-  redis.on('error', onError);
-  writer.on('error', onError);
-  const lease = createRedisLease({ redis: writer, key: `${prefix}projector:lease`, holder: config.NODE_ID, ttlMs: 5_000 });
-  return {
-    url,
-    errors,
-    ping: () => redis.ping(),
-    lease,
-    broker: createRedisBroker({ url, prefix, onError }),
-    readModels: createRedisReadModelStore({ redis, writer, prefix, fence: () => lease.current() }),
-    presence: createRedisPresenceStore({ redis, prefix, nodeId: config.NODE_ID, onError }),
-    limits: { redis, prefix, onError },
-    announce: (nodeUrl: string) => announceNode({ redis, prefix, nodeId: config.NODE_ID, url: nodeUrl, onError }),
-    close: () => {
-      redis.disconnect();
-      writer.disconnect();
-    },
-  };
+async function start(running: Running, healthUrl: string): Promise<void> {
+  const { shared, projections, metrics, log, config } = running;
+  if (shared) {
+    const { ping, url, errors } = shared;
+    await waitForRedis({ ping, url, log, waitMs: config.REDIS_WAIT_MS, healthUrl, why: errors.last, signal: running.stopping.signal });
+    errors.started();
+  }
+  const report = await projections.start();
+  metrics.projectionPosition.set(projections.position());
+  const perSecond = report.ms > 0 ? Math.round((report.events / report.ms) * 1000) : 0;
+  log.info({ events: report.events, ms: Math.round(report.ms), eventsPerSecond: perSecond, position: report.position }, 'replayed the log into the read models');
+}
+
+async function close(running: Running): Promise<void> {
+  running.stopping.abort();
+  clearInterval(running.followed);
+  await running.retention.stop();
+  await running.hub.close();
+  await running.projections.close();
+  await running.presence.close();
+  await running.abuse.close();
+  await running.broker.close();
+  await running.readModels.close();
+  await running.store.close();
+  running.shared?.close();
 }

@@ -22,8 +22,8 @@ export interface Cluster {
   env: Record<string, string>;
   /** Every node started for this cluster, in order, running or not. */
   nodes: NodeHandle[];
-  /** Starts one more node on the same DATA_DIR, Redis and secret. */
-  addNode(): Promise<NodeHandle>;
+  /** Starts one more node on the same DATA_DIR, Redis and secret (on `port` if given: a replacement a static balancer list still names). */
+  addNode(port?: number): Promise<NodeHandle>;
   /** The nodes whose process is still running. */
   live(): NodeHandle[];
 }
@@ -55,18 +55,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const nodes: NodeHandle[] = [];
   const name = options.name ?? 'n';
   let started = 0;
-  const addNode = async () => {
+  const addNode = async (port?: number) => {
     // Numbered before the await: nodes started together must not share a NODE_ID (presence and
     // the projector lease are per NODE_ID).
     const id = `${name}${++started}`;
-    const node = await startNode({ env: { ...env, NODE_ID: id }, dataDir });
+    const node = await startNode({ env: { ...env, NODE_ID: id, ...(port ? { PORT: String(port) } : {}) }, dataDir });
     nodeIds.set(node, id);
     nodes.push(node);
     return node;
   };
   // The first node creates the SQLite file and its schema alone; the others then start together.
   await addNode();
-  await Promise.all(Array.from({ length: options.nodes - 1 }, addNode));
+  await Promise.all(Array.from({ length: options.nodes - 1 }, () => addNode()));
   return { redis, dataDir, env, nodes, addNode, live: () => nodes.filter(isAlive) };
 }
 
@@ -237,6 +237,8 @@ export class RoomFollower {
   /** Every (re)subscription: on which node, after which seq. */
   readonly subscriptions: Array<{ node: string; afterSeq: number | null; at: number }> = [];
   readonly failures: string[] = [];
+  /** The same failures with the time each happened (Date.now()), to tell which fault caused them. */
+  readonly failureLog: Array<{ at: number; text: string }> = [];
   /** afterSeq of the first subscription (null: it started live). */
   firstAfterSeq: number | null = null;
   node: NodeHandle | null = null;
@@ -275,16 +277,18 @@ export class RoomFollower {
         ws.terminate();
         reject(error);
       };
-      ws.on('error', () => {}); // surfaces as 'close'
+      // Surfaces as 'close'; kept to say why (a refused connection, an HTTP status instead of 101).
+      let cause = '';
+      ws.on('error', (error) => void (cause = `: ${error.message}`));
       ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${this.token}` } })));
-      ws.once('close', (code) => fail(new Error(`${id} closed (${code}) before connection_ack`)));
+      ws.once('close', (code) => fail(new Error(`${id} closed (${code}) before connection_ack${cause}`)));
       ws.on('message', (data) => {
         const text = data.toString();
         let message: { type: string; payload?: unknown };
         try {
           message = JSON.parse(text) as typeof message;
         } catch {
-          this.failures.push(`${id}: not JSON: ${text.slice(0, 200)}`);
+          this.fail(`${id}: not JSON: ${text.slice(0, 200)}`);
           return;
         }
         if (message.type === 'connection_ack') {
@@ -299,6 +303,11 @@ export class RoomFollower {
     });
   }
 
+  private fail(text: string): void {
+    this.failures.push(text);
+    this.failureLog.push({ at: Date.now(), text });
+  }
+
   private onMessage(ws: WebSocket, node: string, message: { type: string; payload?: unknown }, text: string): void {
     if (message.type === 'ping') return ws.send(JSON.stringify({ type: 'pong' }));
     if (message.type === 'next') {
@@ -306,7 +315,7 @@ export class RoomFollower {
       const event = payload.data?.roomEvents;
       if (!event || payload.errors?.length) {
         assertNoStackTrace(text, 'subscription error');
-        this.failures.push(`${node}: ${text.slice(0, 300)}`);
+        this.fail(`${node}: ${text.slice(0, 300)}`);
         return;
       }
       this.maxSeq = Math.max(this.maxSeq, event.seq);
@@ -323,7 +332,7 @@ export class RoomFollower {
     }
     if (message.type === 'error' || message.type === 'complete') {
       assertNoStackTrace(text, 'subscription end');
-      this.failures.push(`${node}: ${text.slice(0, 300)}`);
+      this.fail(`${node}: ${text.slice(0, 300)}`);
       // The subscription ended while the socket is open: resume like after a close.
       ws.close(1000);
     }
@@ -350,11 +359,11 @@ export class RoomFollower {
           await this.connect(next, this.lastSeq);
           return;
         } catch (error) {
-          this.failures.push(`resume on ${nodeId(next)}: ${(error as Error).message}`);
+          this.fail(`resume on ${nodeId(next)}: ${(error as Error).message}`);
           previous = next;
         }
       }
-      this.failures.push('gave up resuming after 60 attempts');
+      this.fail('gave up resuming after 60 attempts');
     } finally {
       this.resuming = false;
     }

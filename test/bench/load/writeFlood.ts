@@ -49,7 +49,8 @@ export async function startWriteFlood(attack: WriteFlood, run: AttackRun): Promi
       },
     ],
     ['editMessage', (n) => over('editMessage', EDIT, { id: ids[n % Math.max(1, ids.length)] ?? 'none', body: body(n) })],
-    ['deleteMessage', () => over('deleteMessage', DELETE, { id: ids.pop() ?? 'none' })],
+    // The oldest id is never deleted, so edits always have a message of the abuser's to edit.
+    ['deleteMessage', () => over('deleteMessage', DELETE, { id: (ids.length > 1 ? ids.pop() : undefined) ?? 'none' })],
     ['joinRoom/leaveRoom', (n) => (n % 2 === 0 ? over('joinRoom', JOIN, { roomId: attack.roomId }) : over('leaveRoom', LEAVE, { roomId: attack.roomId }))],
     ['createRoom', (n, loop) => over('createRoom', CREATE_ROOM, { name: `flood ${tag} ${loop} ${n}` })],
     ['setTyping', (n) => over('setTyping', TYPING, { roomId: attack.roomId, typing: n % 2 === 0 })],

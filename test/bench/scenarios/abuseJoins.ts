@@ -93,7 +93,9 @@ async function runVariant(ctx: ScenarioContext, v: Variant): Promise<VariantResu
         out.firstSendError ??= r.result.firstError;
         ctx.log(`${step}: member send p50 ${fmt(percentile(r.result.latenciesMs, 50), 1)} ms, p99 ${fmt(percentile(r.result.latenciesMs, 99), 1)} ms, ${r.result.errors} refused`);
         if (r.attack) {
-          ctx.notes.push(`${step}: ${s.attackers} guessers: ${describeAttack(r.attack)}`);
+          // The node's CPU per answer tells its own cost apart from what the machine's load adds to the wait.
+          const perGuess = (r.cores.node! * r.attack.elapsedMs) / Math.max(1, r.attack.requests);
+          ctx.notes.push(`${step}: ${s.attackers} guessers: ${describeAttack(r.attack)}; node ${r.cores.node!.toFixed(2)} cores, ≈ ${fmt(perGuess, 2)} ms of node CPU per answer`);
           out.guessesLetIn += r.attack.outcomes['joinRoom: ok'] ?? 0;
         }
       }
