@@ -100,6 +100,8 @@ const schema = z.object({
    */
   PASSWORD_CHECKS_AT_ONCE: integer(1, 64).default(Math.max(1, Math.floor(availableParallelism() / 2))),
   PASSWORD_CHECKS_QUEUED: integer(0).default(32),
+  /** A guess refused for its delay is answered after min(delay, this): guessers wait instead of spinning. */
+  PASSWORD_REFUSAL_HOLD_MS: integer(0, 60_000).default(3_000),
   /** Whose X-Forwarded-For to believe: none, loopback, private, or addresses and CIDR ranges. */
   TRUST_PROXY: z
     .string()

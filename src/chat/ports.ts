@@ -105,6 +105,11 @@ export type CommandMetrics = Pick<Metrics, 'commandSeconds' | 'eventsAppended' |
 export interface InputLimits {
   maxBodyChars: number;
   maxNameChars: number;
+  /**
+   * How long a password guess refused for its delay is held before the answer (at most): a guesser
+   * that retries the moment it is answered then pays in waiting, not in the node's CPU.
+   */
+  refusedGuessHoldMs?: number;
 }
 
 export interface ChatPorts {

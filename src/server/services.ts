@@ -196,7 +196,7 @@ function chatPortsOf(
     sessions,
     metrics,
     log,
-    limits: { maxBodyChars: config.MAX_BODY_CHARS, maxNameChars: config.MAX_NAME_CHARS },
+    limits: { maxBodyChars: config.MAX_BODY_CHARS, maxNameChars: config.MAX_NAME_CHARS, refusedGuessHoldMs: config.PASSWORD_REFUSAL_HOLD_MS },
   };
 }
 

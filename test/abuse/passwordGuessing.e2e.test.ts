@@ -18,7 +18,8 @@ const PASSWORD = 'correct horse battery';
 
 describe('wrong passwords', () => {
   it('one user guessing: a few free failures, then RATE_LIMITED with growing retryAfterMs; the right password still works after the wait', async () => {
-    const node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '20', PASSWORD_FAILURES_PER_USER: '3', TRUST_PROXY: 'none' } });
+    // Refusals answered at once here, so the test reads each growing retryAfterMs as it is.
+    const node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '20', PASSWORD_FAILURES_PER_USER: '3', TRUST_PROXY: 'none', PASSWORD_REFUSAL_HOLD_MS: '0' } });
     const owner = await createUser(node.url, 'owner');
     const room = await createRoom(node.url, owner.token, 'vault', PASSWORD);
     const guesser = await createUser(node.url, 'guesser');
@@ -49,7 +50,7 @@ describe('wrong passwords', () => {
   });
 
   it('100 guesses from many sessions: per room and per address, most are refused without running scrypt', async () => {
-    const node = await startInProcessNode({ env: { PASSWORD_FAILURES_PER_ROOM: '10', PASSWORD_FAILURES_PER_ADDRESS: '1000', TRUST_PROXY: 'none' } });
+    const node = await startInProcessNode({ env: { PASSWORD_FAILURES_PER_ROOM: '10', PASSWORD_FAILURES_PER_ADDRESS: '1000', TRUST_PROXY: 'none', PASSWORD_REFUSAL_HOLD_MS: '0' } });
     const owner = await createUser(node.url, 'owner');
     const room = await createRoom(node.url, owner.token, 'vault', PASSWORD);
     const guessers: UserSession[] = [];
@@ -62,6 +63,26 @@ describe('wrong passwords', () => {
     expect(counts.RATE_LIMITED).toBeGreaterThanOrEqual(88);
     // Refusals are cheap: the 100 answers come back quickly (no scrypt for a refused guess).
     expect(Date.now() - started).toBeLessThan(10_000);
+    await node.stop();
+  });
+
+  it('a guess refused for its delay is held before the answer (up to PASSWORD_REFUSAL_HOLD_MS): a guesser cannot spin on refusals', async () => {
+    const node = await startInProcessNode({ env: { PASSWORD_FAILURES_PER_USER: '1', TRUST_PROXY: 'none', PASSWORD_REFUSAL_HOLD_MS: '400' } });
+    const owner = await createUser(node.url, 'owner');
+    const room = await createRoom(node.url, owner.token, 'held vault', PASSWORD);
+    const guesser = await createUser(node.url, 'guesser');
+    const guess = async () => {
+      const started = performance.now();
+      const result = outcome(await post(node.url, JOIN, { roomId: room.id, password: 'not it at all' }, { token: guesser.token }));
+      return { ...result, ms: performance.now() - started };
+    };
+    // The free failure, then one that starts the delay (both run scrypt and are answered FORBIDDEN).
+    expect((await guess()).code).toBe('FORBIDDEN');
+    expect((await guess()).code).toBe('FORBIDDEN');
+    const held = await guess();
+    expect(held.code).toBe('RATE_LIMITED');
+    expect(held.ms).toBeGreaterThanOrEqual(350);
+    expect(held.retryAfterMs).toBeGreaterThan(0);
     await node.stop();
   });
 

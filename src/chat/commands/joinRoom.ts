@@ -10,7 +10,7 @@ import * as valid from '../validate.js';
 
 export type JoinRoom = (viewer: UserRef | null, roomId: string, password?: string | null, address?: string | null) => Promise<RoomView>;
 
-export type JoinRoomPorts = RunCommandPorts & LimitPorts & Pick<ChatPorts, 'readModels' | 'passwords' | 'guesses'>;
+export type JoinRoomPorts = RunCommandPorts & LimitPorts & Pick<ChatPorts, 'readModels' | 'passwords' | 'guesses' | 'limits'>;
 
 const WRONG = 'wrong password for this private room';
 
@@ -61,15 +61,21 @@ async function checkPassword(
     ['room', roomId],
   ];
   if (address) scopes.push(['address', addressKey(address)]);
-  const mustWait = async () => {
+  const mustWait = async (hold: boolean) => {
     const waits = await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].wait(key)));
     const longest = Math.max(...waits);
-    if (longest > 0) refuse(ports, 'password', longest, user.id);
+    if (longest <= 0) return;
+    // A refusal answered at once invites the next guess at once: 150 guessers retrying as soon as
+    // answered keep the node busy answering them, and the room's members wait behind that. Held
+    // (up to refusedGuessHoldMs, no CPU while held), each guesser goes at the pace of its delay.
+    const held = hold ? Math.min(longest, ports.limits.refusedGuessHoldMs ?? 0) : 0;
+    if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
+    refuse(ports, 'password', Math.max(1, longest - held), user.id);
   };
   // Checked on arrival (a refusal costs no scrypt), and again once a check slot is free: guesses
   // that queued together must not all slip through on the state from before any of them failed.
-  await mustWait();
-  const right = await ports.passwords.verify(password, hash, mustWait);
+  await mustWait(true);
+  const right = await ports.passwords.verify(password, hash, () => mustWait(false));
   if (!right) await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].fail(key)));
   return right;
 }
