@@ -1,5 +1,5 @@
 import type { UserRef } from '../../domain/events.js';
-import { forbidden, notFound } from '../../domain/errors.js';
+import { RateLimitedError, forbidden, notFound } from '../../domain/errors.js';
 import { addressKey } from '../../limits/addressKey.js';
 import type { RoomView } from '../../../projections/views.js';
 import { limitWrite, refuse, type LimitPorts } from '../limitWrite.js';
@@ -61,21 +61,32 @@ async function checkPassword(
     ['room', roomId],
   ];
   if (address) scopes.push(['address', addressKey(address)]);
-  const mustWait = async (hold: boolean) => {
+  const mustWait = async (holdIt: boolean) => {
     const waits = await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].wait(key)));
     const longest = Math.max(...waits);
     if (longest <= 0) return;
     // A refusal answered at once invites the next guess at once: 150 guessers retrying as soon as
     // answered keep the node busy answering them, and the room's members wait behind that. Held
     // (up to refusedGuessHoldMs, no CPU while held), each guesser goes at the pace of its delay.
-    const held = hold ? Math.min(longest, ports.limits.refusedGuessHoldMs ?? 0) : 0;
-    if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
+    const held = holdIt ? await holdRefusal(ports, longest) : 0;
     refuse(ports, 'password', Math.max(1, longest - held), user.id);
   };
   // Checked on arrival (a refusal costs no scrypt), and again once a check slot is free: guesses
   // that queued together must not all slip through on the state from before any of them failed.
   await mustWait(true);
-  const right = await ports.passwords.verify(password, hash, () => mustWait(false));
+  const right = await ports.passwords.verify(password, hash, () => mustWait(false)).catch(async (error: unknown) => {
+    // Too many checks at once: held like a delayed guess, so a crowd of guessers cannot spin on
+    // "retry in 1 s" answers either.
+    if (error instanceof RateLimitedError) await holdRefusal(ports, error.retryAfterMs);
+    throw error;
+  });
   if (!right) await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].fail(key)));
   return right;
+}
+
+/** Waits min(`retryAfterMs`, the configured hold) before a refusal is answered; resolves with how long. */
+async function holdRefusal(ports: Pick<ChatPorts, 'limits'>, retryAfterMs: number): Promise<number> {
+  const held = Math.min(retryAfterMs, ports.limits.refusedGuessHoldMs ?? 0);
+  if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
+  return held;
 }
