@@ -123,7 +123,13 @@ describe('total cap (MAX_CONNECTIONS)', () => {
     expect((await fetch(`${balancer.url}/healthz`)).status).toBe(200);
 
     await closeSocket(held.pop()!);
-    const again = await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' });
+    // The client sees its socket closed a moment before the balancer's primary has counted the
+    // release (workers report it over IPC): a slot is free once a connection is admitted again.
+    let again = await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' });
+    for (let tries = 0; !again.ok && tries < 50; tries++) {
+      await sleep(100);
+      again = await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' });
+    }
     expect(again.ok).toBe(true);
     if (again.ok) held.push(again.ws);
     for (const ws of held) await closeSocket(ws);

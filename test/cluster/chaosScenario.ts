@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRoom, createUser, joinRoom, pool, readLog, sleep, type RoomEventInfo, type UserSession } from '../support/gql.js';
 import type { NodeHandle } from '../support/nodeProcess.js';
+import { freePort } from '../support/redisServer.js';
 import { RoomFollower, isAlive, nodeId, sendUntilAcked, startCluster, waitForExit, type Acked, type Cluster, type SendAttempt } from '../support/cluster.js';
 import { backendOf, startBalancer, viaBalancer, type BalancerHandle } from '../support/balancerProcess.js';
 import { causeOf, closeCause, type ClientError, type FaultWindow } from '../support/clientErrors.js';
@@ -85,15 +86,16 @@ async function leaseHolder(redisUrl: string): Promise<string> {
 /** Sets the cluster (and balancer) up, sends through the faults, and waits (bounded) for every follower to reach its room's head. */
 export async function runChaos(plan: ChaosPlan): Promise<ChaosRun> {
   const setupAt = Date.now();
-  const cluster = await startCluster({ nodes: 3, name: plan.name, env: { RATE_LIMIT_MESSAGES: '0' } });
+  // Through the balancer, the nodes' ports are chosen first so that the balancer (`npm run
+  // balancer` with BACKENDS = the nodes; health checked twice a second, as in the other balancer
+  // tests) starts alongside them.
+  const ports = plan.viaBalancer ? [await freePort(), await freePort(), await freePort()] : undefined;
+  const [cluster, balancer] = await Promise.all([
+    startCluster({ nodes: 3, name: plan.name, env: { RATE_LIMIT_MESSAGES: '0' }, ports }),
+    ports ? startBalancer({ env: { BACKENDS: ports.map((port) => `http://127.0.0.1:${port}`).join(','), HEALTH_INTERVAL_MS: '500' } }) : null,
+  ]);
+  await balancer?.waitForBackends((list) => list.length === 3 && list.every((b) => b.ready), 15_000, 'every node ready');
   const nodes = cluster.nodes;
-  let balancer: BalancerHandle | null = null;
-  if (plan.viaBalancer) {
-    // `npm run balancer` with BACKENDS = the nodes; health checked twice a second, as in the
-    // other balancer tests, so an ejection or a return is seen within a second.
-    balancer = await startBalancer({ env: { BACKENDS: nodes.map((n) => n.url).join(','), HEALTH_INTERVAL_MS: '500' } });
-    await balancer.waitForBackends((list) => list.length === 3 && list.every((b) => b.ready), 15_000, 'every node ready');
-  }
   const entry = balancer ? viaBalancer(balancer) : null;
   const leaving = new Set<NodeHandle>();
   const usable = () => cluster.live().filter((node) => !leaving.has(node));
@@ -180,10 +182,12 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosRun> {
    * A replacement on the same DATA_DIR (through the balancer, on the gone node's port), started
    * without waiting for it: the next fault keeps its time, as faults do not wait for a recovery.
    */
-  const replacements: Array<Promise<unknown>> = [];
+  const replacements: Array<Promise<Error | null>> = [];
   const replace = (gone: NodeHandle) => {
     const started = cluster.addNode(balancer ? gone.port : undefined);
-    replacements.push(started.then((next) => balancer?.waitForBackends((list) => backendOf(list, next)?.ready === true, 20_000, `${nodeId(next)} in rotation`)));
+    const inRotation = started.then((next) => balancer?.waitForBackends((list) => backendOf(list, next)?.ready === true, 20_000, `${nodeId(next)} in rotation`));
+    // Settled into a value at once, so a failure waits for the end of the sending to be thrown.
+    replacements.push(inRotation.then(() => null, (error: unknown) => error as Error));
   };
 
   await at(plan.killAt);
@@ -219,7 +223,8 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosRun> {
   replace(drained);
 
   await sending;
-  await Promise.all(replacements);
+  const failedReplacement = (await Promise.all(replacements)).find((error) => error !== null);
+  if (failedReplacement) throw failedReplacement;
 
   // ---- settle: every follower reaches its room's head (bounded) --------------------------------
   const reader = entry ?? usable()[0]!;

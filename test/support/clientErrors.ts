@@ -33,10 +33,12 @@ export interface FaultWindow {
 export function causeOf(text: string): string {
   const status = /Unexpected server response: (\d{3})/.exec(text) ?? /^HTTP (\d{3})/.exec(text);
   if (status) return `HTTP ${status[1]}`;
-  const network = /^network: (\S+)/.exec(text) ?? /\b(E[A-Z]{4,})\b/.exec(text);
-  if (network) return `network ${network[1]}`;
+  const sent = /^network: (\S+)/.exec(text);
+  if (sent) return `network ${sent[1]}`;
   const code = /"code":"([A-Z_]+)"/.exec(text) ?? /^([A-Z][A-Z_]+): /.exec(text);
   if (code) return `GraphQL ${code[1]}`;
+  const network = /\b(E[A-Z]{4,})\b/.exec(text);
+  if (network) return `network ${network[1]}`;
   const closed = /closed \((\d+)\) before connection_ack/.exec(text);
   if (closed) return `close ${closed[1]} before ack`;
   if (/"type":"complete"/.test(text)) return 'subscription completed';

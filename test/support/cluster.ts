@@ -35,6 +35,8 @@ export interface ClusterOptions {
   redis?: RedisServer;
   /** NODE_ID prefix, so log lines say which cluster and node they come from. */
   name?: string;
+  /** The first nodes' ports, in order (e.g. chosen ahead so a balancer can start alongside); default: any free one. */
+  ports?: number[];
 }
 
 export const isAlive = (node: NodeHandle): boolean => node.process.exitCode === null && node.process.signalCode === null;
@@ -65,8 +67,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return node;
   };
   // The first node creates the SQLite file and its schema alone; the others then start together.
-  await addNode();
-  await Promise.all(Array.from({ length: options.nodes - 1 }, () => addNode()));
+  await addNode(options.ports?.[0]);
+  await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => addNode(options.ports?.[i + 1])));
   return { redis, dataDir, env, nodes, addNode, live: () => nodes.filter(isAlive) };
 }
 
@@ -97,7 +99,12 @@ export function problemLines(nodes: NodeHandle[], max = 40): string[] {
       try {
         const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } } & Record<string, unknown>;
         if ((entry.level ?? 0) >= 40) {
-          const detail = entry.err?.message ?? (entry.seq !== undefined ? `seq ${String(entry.seq)}` : '');
+          // What went wrong is `err` (a serialised Error) or `error` (a message); the balancer adds
+          // which `backend` (named here by NODE_ID) and what kind of `failure`.
+          const backend = nodes.filter((n) => n.url === entry.backend).map(nodeId).join('|') || entry.backend;
+          const where = [backend, entry.failure].filter((x) => typeof x === 'string' && x !== '').join(' ');
+          const said = typeof entry.error === 'string' ? `${where ? `${where}: ` : ''}${entry.error}` : undefined;
+          const detail = entry.err?.message ?? said ?? (entry.seq !== undefined ? `seq ${String(entry.seq)}` : '');
           key = `${nodeId(node)} [${entry.level}] ${entry.msg ?? ''}${detail ? `: ${detail.replace(/:\d{2,5}\b/g, ':PORT')}` : ''}`;
         }
       } catch {

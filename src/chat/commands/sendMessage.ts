@@ -1,10 +1,11 @@
-import type { UserRef } from '../../domain/events.js';
+import { notFound } from '../../domain/errors.js';
+import { roomStream, type UserRef } from '../../domain/events.js';
+import { toRoomEvent } from '../../domain/fromStored.js';
 import { messageIdFor, postEventId } from '../../domain/ids.js';
 import { projectMessage } from '../../../projections/history.js';
 import type { MessageView } from '../../../projections/views.js';
 import { limitWrite, type LimitPorts } from '../limitWrite.js';
 import type { ChatPorts } from '../ports.js';
-import { messageAfter } from '../readBack.js';
 import { runCommand, type RunCommandPorts } from '../runCommand.js';
 import * as valid from '../validate.js';
 
@@ -30,7 +31,7 @@ export function sendMessage(ports: SendMessagePorts): SendMessage {
     if (known) return known;
     // Stored but not projected yet (the projector is catching up, say after a node died): still a
     // resend, and a resend must never be refused for the rate, so ask the log itself.
-    if ((await ports.commands.load(roomId)).messages.has(messageId)) return messageAfter(ports, messageId, []);
+    if ((await ports.commands.load(roomId)).messages.has(messageId)) return originalFromLog(ports, roomId, messageId);
     await limitWrite(ports, 'send', author.id, author.id);
     // No wait for the read models: a new message is fully known from its event, and the sender
     // is acknowledged as soon as it is durable (other commands wait, see runCommand).
@@ -40,8 +41,26 @@ export function sendMessage(ports: SendMessagePorts): SendMessage {
     const posted = outcome.events.find((event) => event.type === 'MessagePosted');
     const view = posted && projectMessage(undefined, posted);
     if (view) return view;
-    return messageAfter(ports, messageId, outcome.events);
+    // Nothing appended: a resend that raced its original, which is in the log now.
+    return originalFromLog(ports, roomId, messageId);
   };
+}
+
+/**
+ * A resend's answer: the original message, from its MessagePosted in the log (deleted if the room
+ * says it was). Not from the read models: a client retries a send whose answer it lost exactly
+ * when something failed, and the read models may then be behind for seconds (their projector's
+ * node died, Redis restarted) while the message is already durable. An edit made since shows only
+ * in the read models, which answered above when they could.
+ */
+async function originalFromLog(ports: SendMessagePorts, roomId: string, messageId: string): Promise<MessageView> {
+  const known = (await ports.commands.load(roomId)).messages.get(messageId);
+  if (!known) throw notFound('message');
+  const [stored] = await ports.store.readStream(roomStream(roomId), { fromRevision: known.seq, limit: 1 });
+  const posted = stored && toRoomEvent(stored);
+  const view = posted && projectMessage(undefined, posted);
+  if (!view || view.id !== messageId) throw notFound('message');
+  return known.deleted ? { ...view, body: '', deleted: true } : view;
 }
 
 /** The promise's value, or `fallback` if it fails or takes longer than `ms`. */

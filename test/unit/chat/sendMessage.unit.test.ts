@@ -61,6 +61,23 @@ describe('sendMessage', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('a resend while the read models are stalled (their projector died) answers the original from the log at once, deleted if it was', async () => {
+    const first = await h.chat.sendMessage(bob, roomId, 'hello', 'c1');
+    const gone = await h.chat.sendMessage(ada, roomId, 'bye', 'c2');
+    await h.chat.deleteMessage(ada, gone.id);
+    // Nothing projected, and nothing ever will be: every wait for the read models runs out.
+    const stalled = {
+      ...h.ports,
+      readModels: { ...h.ports.readModels, message: async () => null },
+      progress: { waitFor: () => new Promise<void>(() => {}), rewind: () => {} },
+    };
+    const send = sendMessage(stalled);
+    const started = Date.now();
+    expect(await send(bob, roomId, 'hello', 'c1')).toEqual(first);
+    expect(await send(ada, roomId, 'bye', 'c2')).toMatchObject({ id: gone.id, seq: gone.seq, deleted: true, body: '' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
   it('read models that do not answer do not hold a new send', async () => {
     const send = sendMessage({ ...h.ports, readModels: firstLookupHangs(h.ports.readModels) });
     expect((await send(bob, roomId, 'hello', 'c9')).body).toBe('hello');
