@@ -36,6 +36,20 @@ async function open(balancer: BalancerHandle, localAddress = '127.0.0.1'): Promi
   return ws;
 }
 
+/**
+ * Opens a socket once the balancer has counted a release: the client sees its socket closed a
+ * moment before the balancer's primary has (workers report it over IPC), so a refusal right after
+ * a close is retried, bounded, until a connection is admitted.
+ */
+async function openOnceReleased(balancer: BalancerHandle, localAddress = '127.0.0.1') {
+  let attempt = await openSocket(balancer.wsUrl, { localAddress });
+  for (let tries = 0; !attempt.ok && tries < 50; tries++) {
+    await sleep(100);
+    attempt = await openSocket(balancer.wsUrl, { localAddress });
+  }
+  return attempt;
+}
+
 /** The status of a GET through the balancer from `localAddress`. */
 function httpStatusFrom(balancer: BalancerHandle, localAddress: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,7 +88,7 @@ describe('per-IP cap (MAX_CONNECTIONS_PER_IP)', () => {
 
     await closeSocket(mine.pop()!);
     await closeSocket(other);
-    const again = await openSocket(balancer.wsUrl);
+    const again = await openOnceReleased(balancer);
     expect(again.ok, 'a slot freed by a close is given again').toBe(true);
     if (again.ok) sockets.push(again.ws);
     expect(await openSocket(balancer.wsUrl)).toMatchObject({ ok: false, status: 429 });
@@ -123,13 +137,7 @@ describe('total cap (MAX_CONNECTIONS)', () => {
     expect((await fetch(`${balancer.url}/healthz`)).status).toBe(200);
 
     await closeSocket(held.pop()!);
-    // The client sees its socket closed a moment before the balancer's primary has counted the
-    // release (workers report it over IPC): a slot is free once a connection is admitted again.
-    let again = await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' });
-    for (let tries = 0; !again.ok && tries < 50; tries++) {
-      await sleep(100);
-      again = await openSocket(balancer.wsUrl, { localAddress: '127.0.0.5' });
-    }
+    const again = await openOnceReleased(balancer, '127.0.0.5');
     expect(again.ok).toBe(true);
     if (again.ok) held.push(again.ws);
     for (const ws of held) await closeSocket(ws);
