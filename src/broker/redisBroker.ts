@@ -20,13 +20,20 @@ export interface RedisBrokerOptions {
  * publish then fails at once instead of piling up in memory, and the send that caused it still
  * succeeds, because the event is already durable in the log.
  */
+/**
+ * The subscriber keeps its offline queue: a SUBSCRIBE issued while Redis is away is sent when it
+ * comes back, and ioredis re-subscribes every channel after a reconnect. No ready check: ioredis
+ * writes a SUBSCRIBE at once even during the connection's handshake (Redis allows it while
+ * loading), the connection is then in subscriber mode, and the ready check's INFO is refused —
+ * the connection never became ready and the node failed to start.
+ */
+export const SUBSCRIBER_OPTIONS = { maxRetriesPerRequest: null, autoResubscribe: true, enableReadyCheck: false } as const;
+
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const prefix = options.prefix ?? '';
   const onError = options.onError ?? (() => {});
   const publisher = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  // The subscriber keeps its offline queue: a SUBSCRIBE issued while Redis is away is sent when it
-  // comes back, and ioredis re-subscribes every channel after a reconnect.
-  const subscriber = new Redis(options.url, { maxRetriesPerRequest: null, autoResubscribe: true });
+  const subscriber = new Redis(options.url, SUBSCRIBER_OPTIONS);
   publisher.on('error', onError);
   subscriber.on('error', onError);
   const pubsub = new RedisPubSub({ publisher, subscriber });

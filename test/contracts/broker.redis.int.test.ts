@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisBroker } from '../../src/broker/redisBroker.js';
+import { Redis } from 'ioredis';
+import { SUBSCRIBER_OPTIONS, createRedisBroker } from '../../src/broker/redisBroker.js';
 import { startRedis, stopAllRedis, type RedisServer } from '../support/redisServer.js';
 import { brokerContract } from './broker.contract.js';
 
@@ -44,6 +45,27 @@ describe('Redis broker through a Redis restart', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('the Redis broker subscriber connection', () => {
+  it('a SUBSCRIBE issued during the connection handshake does not break it (the node used to fail to start)', async () => {
+    const subscriber = new Redis(redis.url, SUBSCRIBER_OPTIONS);
+    const publisher = new Redis(redis.url);
+    const errors: unknown[] = [];
+    subscriber.on('error', (error) => errors.push(error));
+    try {
+      // 'connect' fires when the TCP connection is up and before the ready check: the moment a
+      // broker subscribe can land in.
+      await new Promise<void>((resolve) => subscriber.once('connect', () => void subscriber.subscribe('handshake').then(() => resolve(), () => resolve())));
+      const received = new Promise<string>((resolve) => subscriber.once('message', (_channel, message) => resolve(message)));
+      await publisher.publish('handshake', 'hello');
+      expect(await received).toBe('hello');
+      expect(errors).toEqual([]);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
     }
   });
 });
