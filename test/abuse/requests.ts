@@ -4,7 +4,7 @@
  * client address" on one machine; and a few mutations as one-liners.
  */
 import { request } from 'node:http';
-import { assertNoStackTrace, type GqlError, type GqlResponse } from '../support/gql.js';
+import { assertNoStackTrace, takeSseEvents, type GqlError, type GqlResponse } from '../support/gql.js';
 
 export interface PostOptions {
   token?: string;
@@ -97,17 +97,9 @@ export async function sse(url: string, query: string, variables: Record<string, 
         const { value, done } = await reader.read();
         if (done) return;
         buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          assertNoStackTrace(block, 'SSE event');
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = block
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trimStart())
-            .join('\n');
+        const taken = takeSseEvents(buffer);
+        buffer = taken.rest;
+        for (const { event, data } of taken.events) {
           if (event === 'complete') return;
           if ((event === 'next' || !event) && data) payloads.push(JSON.parse(data));
         }

@@ -9,6 +9,7 @@ import {
   MESSAGE_FIELDS,
   ROOM_EVENTS_SUBSCRIPTION,
   assertNoStackTrace,
+  takeSseEvents,
   createRoom,
   createUser,
   range,
@@ -50,17 +51,9 @@ async function readSse(response: Response, onNext: (payload: { data?: Record<str
       const { value, done } = await reader.read();
       if (done) throw new Error('the event stream ended early');
       buffer += value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        assertNoStackTrace(block, 'SSE event');
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = block
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trimStart())
-          .join('\n');
+      const taken = takeSseEvents(buffer);
+      buffer = taken.rest;
+      for (const { event, data } of taken.events) {
         if (event === 'complete') throw new Error('the event stream completed early');
         if (event === 'next' || (!event && data)) {
           if (onNext(JSON.parse(data))) return;

@@ -66,6 +66,28 @@ export interface RoomEventInfo {
 const STACK_MARKERS = ['    at ', 'node_modules'];
 
 /** Throws if `text` looks like it carries a stack trace or an internal file path. */
+/**
+ * Takes every complete SSE event block off the front of `buffer` (blocks end with a blank line),
+ * each checked for stack traces; returns them as { event, data } and what is left of the buffer.
+ */
+export function takeSseEvents(buffer: string): { events: Array<{ event: string | undefined; data: string }>; rest: string } {
+  const events: Array<{ event: string | undefined; data: string }> = [];
+  let end: number;
+  while ((end = buffer.indexOf('\n\n')) >= 0) {
+    const block = buffer.slice(0, end);
+    buffer = buffer.slice(end + 2);
+    assertNoStackTrace(block, 'SSE event');
+    const event = /^event: (.*)$/m.exec(block)?.[1];
+    const data = block
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trimStart())
+      .join('\n');
+    events.push({ event, data });
+  }
+  return { events, rest: buffer };
+}
+
 export function assertNoStackTrace(text: string, where = 'response'): void {
   for (const marker of STACK_MARKERS) {
     if (text.includes(marker)) throw new Error(`${where} leaks internals (${JSON.stringify(marker)}):\n${text.slice(0, 2_000)}`);
