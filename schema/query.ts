@@ -17,6 +17,12 @@ builder.queryFields((t) => ({
     description: 'Public rooms, most active first.',
     resolve: (_root, _args, ctx) => ctx.chat.rooms(),
   }),
+  myRooms: t.field({
+    type: [RoomType],
+    description:
+      "The rooms the session's user is a member of, private ones included, most active first (at most 500). Each room's headSeq against the last seq a client has read of it gives the unread count. Needs a session (UNAUTHENTICATED without).",
+    resolve: (_root, _args, ctx) => ctx.chat.myRooms(ctx.viewer),
+  }),
   messages: t.field({
     type: [MessageType],
     description: 'History (edits and deletes applied), ascending seq: the newest `limit` before `before`, or the oldest `limit` after `after`.',

@@ -7,7 +7,7 @@ import { createFeeds, followLive, followRoomEvents } from './feeds.js';
 import * as ops from './operations.js';
 import { request } from './request.js';
 import type { RoomFeed, RoomFeedOptions } from './roomFeed.js';
-import { sendMessage } from './send.js';
+import { sendMessage, type SendRetryOptions } from './send.js';
 import type { Message, Notice, Presence, Room, RoomEvent, User } from './types.js';
 import { roundRobin, type UrlChooser } from './urls.js';
 
@@ -32,7 +32,7 @@ export interface RoomEventStream extends AsyncIterableIterator<RoomEvent> {
   readonly lastSeq: number | undefined;
 }
 
-export interface SendOptions {
+export interface SendOptions extends SendRetryOptions {
   /** Reuse to make a send idempotent across restarts of the sender itself (default: a new random id). */
   clientMessageId?: string;
 }
@@ -59,8 +59,10 @@ export interface ChatClient {
 
   /**
    * Sends a message; resolves with it once the server has it durably. Retries across reconnects
-   * with the same clientMessageId until acknowledged, so it is stored exactly once. Rejects with a
-   * ChatClientError: RATE_LIMITED (see `retryAfterMs`), FORBIDDEN, PAYLOAD_TOO_LARGE, CLOSED, …
+   * with the same clientMessageId until acknowledged, so it is stored exactly once. A refusal by
+   * the rate limit is retried by itself after the server's `retryAfterMs` (3 times by default:
+   * `rateLimitRetries`). Rejects with a ChatClientError: RATE_LIMITED (see `retryAfterMs`),
+   * FORBIDDEN, PAYLOAD_TOO_LARGE, CLOSED, …
    */
   send(roomId: string, body: string, options?: SendOptions): Promise<Message>;
   editMessage(messageId: string, body: string): Promise<Message>;
@@ -69,6 +71,8 @@ export interface ChatClient {
 
   me(): Promise<User | null>;
   rooms(): Promise<Room[]>;
+  /** The rooms this session's user is a member of, private ones included, most active first. */
+  myRooms(): Promise<Room[]>;
   room(roomId: string): Promise<Room | null>;
   /** History (edits and deletes applied), ascending seq: the newest `limit` before `before`, or the oldest after `after`. */
   messages(roomId: string, page?: { before?: number; after?: number; limit?: number }): Promise<Message[]>;
@@ -137,7 +141,7 @@ function roomEventStream(onRoomEvents: ChatClient['onRoomEvents'], roomId: strin
   return Object.defineProperty(iterator, 'lastSeq', { get: () => feed?.lastSeq }) as RoomEventStream;
 }
 
-type RequestMethods = 'send' | 'editMessage' | 'deleteMessage' | 'setTyping' | 'me' | 'rooms' | 'room' | 'messages' | 'createRoom' | 'joinRoom' | 'leaveRoom';
+type RequestMethods = 'send' | 'editMessage' | 'deleteMessage' | 'setTyping' | 'me' | 'rooms' | 'myRooms' | 'room' | 'messages' | 'createRoom' | 'joinRoom' | 'leaveRoom';
 
 /** The client's queries and mutations: one request each over the client's connection. */
 function requestMethods(connection: Connection): Pick<ChatClient, RequestMethods> {
@@ -152,6 +156,7 @@ function requestMethods(connection: Connection): Pick<ChatClient, RequestMethods
 
     me: async () => (await query(ops.ME, {})).me,
     rooms: async () => (await query(ops.ROOMS, {})).rooms,
+    myRooms: async () => (await query(ops.MY_ROOMS, {})).myRooms,
     room: async (roomId) => (await query(ops.ROOM, { id: roomId })).room,
     messages: async (roomId, page = {}) => (await query(ops.MESSAGES, { roomId, ...page })).messages,
     // Not retried: a lost acknowledgement followed by a retry would make a second room.

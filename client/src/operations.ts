@@ -85,6 +85,13 @@ export const ROOMS = graphql(
   [RoomFields],
 );
 
+export const MY_ROOMS = graphql(
+  `
+  query MyRooms { myRooms { ...RoomFields } }
+`,
+  [RoomFields],
+);
+
 export const ROOM = graphql(
   `
   query Room($id: ID!) { room(id: $id) { ...RoomFields } }

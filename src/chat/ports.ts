@@ -42,6 +42,7 @@ export interface RoomCommandHandler extends RoomStates {
 export interface ReadModels {
   room(roomId: string, at?: ReadAt): Promise<RoomView | null>;
   publicRooms(limit: number, at?: ReadAt): Promise<RoomView[]>;
+  memberRooms(userId: string, limit: number, at?: ReadAt): Promise<RoomView[]>;
   message(messageId: string, at?: ReadAt): Promise<MessageView | null>;
   messages(roomId: string, range: MessageRange, at?: ReadAt): Promise<MessageView[]>;
 }

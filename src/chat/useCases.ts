@@ -11,6 +11,7 @@ import { setTyping, type SetTyping } from './commands/setTyping.js';
 import { trimHistory } from './commands/trimHistory.js';
 import type { ChatPorts } from './ports.js';
 import { messages, type MessagesQuery } from './queries/messages.js';
+import { myRooms, type MyRoomsQuery } from './queries/myRooms.js';
 import { room } from './queries/room.js';
 import { roomEvents, type RoomEventsQuery } from './queries/roomEvents.js';
 import { rooms, type RoomsQuery } from './queries/rooms.js';
@@ -33,6 +34,7 @@ export interface ChatUseCases extends RoomAccess {
   setTyping: SetTyping;
   room: RoomLookup;
   rooms: RoomsQuery;
+  myRooms: MyRoomsQuery;
   messages: MessagesQuery;
   roomEvents: RoomEventsQuery;
 }
@@ -50,6 +52,7 @@ export function createUseCases(ports: ChatPorts, access: RoomAccess): ChatUseCas
     setTyping: setTyping(ports),
     room: hidePrivateRooms(room(ports), access),
     rooms: rooms(ports),
+    myRooms: myRooms(ports),
     messages: messages({ ...ports, access }),
     roomEvents: roomEvents({ ...ports, access }),
     assertCanRead: (viewer, roomId) => access.assertCanRead(viewer, roomId),

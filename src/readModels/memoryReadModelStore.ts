@@ -1,5 +1,6 @@
 import type { RoomEvent } from '../domain/events.js';
 import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
+import { applyMembership, membershipChange } from '../../projections/memberships.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 import { assertReaches, CheckpointMismatchError, type ApplyOptions, type MessageRange, type ReadAt, type ReadModelStore } from './readModelStore.js';
@@ -10,6 +11,9 @@ interface MemoryReadModel {
   messagesById: Map<string, MessageView>;
   /** Per room, its messages sorted by seq. */
   messagesByRoom: Map<string, MessageView[]>;
+  /** Per room, its members' ids; per user, the ids of the rooms they are a member of. */
+  roomMembers: Map<string, Set<string>>;
+  userRooms: Map<string, Set<string>>;
   checkpoint: number;
 }
 
@@ -19,7 +23,7 @@ interface MemoryReadModel {
  * by seq (posts arrive in seq order), so ranges are a binary search and a slice.
  */
 export function createMemoryReadModelStore(): ReadModelStore {
-  const store: MemoryReadModel = { rooms: new Map(), messagesById: new Map(), messagesByRoom: new Map(), checkpoint: 0 };
+  const store: MemoryReadModel = { rooms: new Map(), messagesById: new Map(), messagesByRoom: new Map(), roomMembers: new Map(), userRooms: new Map(), checkpoint: 0 };
   // Async wrappers: a refused batch or a read behind `at` rejects, as the port's promises do.
   return {
     apply: async (events, options = {}) => apply(store, events, options),
@@ -27,6 +31,7 @@ export function createMemoryReadModelStore(): ReadModelStore {
     room: async (roomId, at) => readRoom(store, roomId, at),
     roomIds: async () => [...store.rooms.keys()],
     publicRooms: async (limit, at) => readPublicRooms(store, limit, at),
+    memberRooms: async (userId, limit, at) => readMemberRooms(store, userId, limit, at),
     message: async (messageId, at) => readMessage(store, messageId, at),
     messages: async (roomId, range, at) => readMessages(store, roomId, range, at),
     clear: async () => clear(store),
@@ -49,6 +54,7 @@ function applyOne(store: MemoryReadModel, event: RoomEvent): void {
   const roomId = event.data.roomId;
   const room = projectRoom(rooms.get(roomId), event);
   if (room) rooms.set(roomId, room);
+  applyMembershipOf(store, event);
   const trimPoint = trimmedBefore(event);
   if (trimPoint !== null) {
     const list = messagesByRoom.get(roomId) ?? [];
@@ -61,6 +67,21 @@ function applyOne(store: MemoryReadModel, event: RoomEvent): void {
   const before = messagesById.get(key);
   const after = projectMessage(before, event);
   if (after && after !== before) putMessage(store, after, before === undefined);
+}
+
+function applyMembershipOf(store: MemoryReadModel, event: RoomEvent): void {
+  const change = membershipChange(event);
+  if (!change) return;
+  const before = new Set(store.roomMembers.get(change.roomId));
+  const after = applyMembership(new Set(before), change);
+  store.roomMembers.set(change.roomId, after);
+  for (const gone of before) if (!after.has(gone)) store.userRooms.get(gone)?.delete(change.roomId);
+  for (const added of after) {
+    if (before.has(added)) continue;
+    let list = store.userRooms.get(added);
+    if (!list) store.userRooms.set(added, (list = new Set()));
+    list.add(change.roomId);
+  }
 }
 
 function putMessage(store: MemoryReadModel, view: MessageView, isNew: boolean): void {
@@ -88,6 +109,15 @@ function readPublicRooms(store: MemoryReadModel, limit: number, at: ReadAt | und
     .slice(0, limit);
 }
 
+function readMemberRooms(store: MemoryReadModel, userId: string, limit: number, at: ReadAt | undefined): RoomView[] {
+  assertReaches(store.checkpoint, at);
+  const ids = [...(store.userRooms.get(userId) ?? [])];
+  return byActivity(ids.map((id) => store.rooms.get(id)).filter((room): room is RoomView => room !== undefined)).slice(0, limit);
+}
+
+/** Newest activity first (the order of every room list). */
+export const byActivity = (rooms: RoomView[]): RoomView[] => rooms.sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt);
+
 function readMessage(store: MemoryReadModel, messageId: string, at: ReadAt | undefined): MessageView | null {
   assertReaches(store.checkpoint, at);
   return store.messagesById.get(messageId) ?? null;
@@ -102,6 +132,8 @@ function clear(store: MemoryReadModel): void {
   store.rooms.clear();
   store.messagesById.clear();
   store.messagesByRoom.clear();
+  store.roomMembers.clear();
+  store.userRooms.clear();
   store.checkpoint = 0;
 }
 

@@ -51,6 +51,8 @@ export interface ReadModelStore {
   roomIds(): Promise<string[]>;
   /** Public rooms, newest activity first. */
   publicRooms(limit: number, at?: ReadAt): Promise<RoomView[]>;
+  /** The rooms `userId` is a member of (private ones included), newest activity first. */
+  memberRooms(userId: string, limit: number, at?: ReadAt): Promise<RoomView[]>;
   message(messageId: string, at?: ReadAt): Promise<MessageView | null>;
   /** Ascending by seq. */
   messages(roomId: string, range: MessageRange, at?: ReadAt): Promise<MessageView[]>;

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { RoomEvent } from '../domain/events.js';
 import { historyKey, projectMessage, trimmedBefore } from '../../projections/history.js';
+import { applyMembership, membershipChange, type MembershipChange } from '../../projections/memberships.js';
 import { projectRoom } from '../../projections/rooms.js';
 import type { MessageView, RoomView } from '../../projections/views.js';
 import { CheckpointMismatchError, FencedOutError, type ApplyOptions } from './readModelStore.js';
@@ -33,6 +34,8 @@ interface Folded extends Watched {
   touchedMessages: Set<string>;
   /** Per room, the seq below which retention removes its messages. */
   trims: Map<string, number>;
+  /** The batch's membership changes, in log order. */
+  memberships: MembershipChange[];
 }
 
 /**
@@ -61,7 +64,8 @@ export async function applyBatch(state: ApplyState, events: RoomEvent[], options
     const batch = fold(watched, events, options.through);
     if (batch.last === watched.checkpoint) return;
     const trimmedIds = await listTrimmed(state, batch.trims);
-    const tx = queueWrites(state, batch, trimmedIds);
+    const members = await listResetMembers(state, batch.memberships);
+    const tx = queueWrites(state, batch, trimmedIds, members);
     await execOnWatchedConnection(state, tx, watchedOn, watched.checkpoint, fence);
   } finally {
     await state.writer.unwatch().catch(() => {});
@@ -96,6 +100,7 @@ function fold(watched: Watched, events: RoomEvent[], through: number | undefined
   const touchedRooms = new Set<string>();
   const touchedMessages = new Set<string>();
   const trims = new Map<string, number>();
+  const memberships: MembershipChange[] = [];
   let last = watched.checkpoint;
   for (const event of events) {
     if (event.position <= last) continue;
@@ -105,6 +110,8 @@ function fold(watched: Watched, events: RoomEvent[], through: number | undefined
     const roomId = event.data.roomId;
     rooms.set(roomId, projectRoom(rooms.get(roomId), event));
     touchedRooms.add(roomId);
+    const membership = membershipChange(event);
+    if (membership) memberships.push(membership);
     const messageId = historyKey(event);
     if (messageId !== null) {
       messages.set(messageId, projectMessage(messages.get(messageId), event));
@@ -112,7 +119,7 @@ function fold(watched: Watched, events: RoomEvent[], through: number | undefined
     }
   }
   last = Math.max(last, through ?? 0);
-  return { ...watched, last, touchedRooms, touchedMessages, trims };
+  return { ...watched, last, touchedRooms, touchedMessages, trims, memberships };
 }
 
 /**
@@ -127,8 +134,42 @@ async function listTrimmed(state: ApplyState, trims: Map<string, number>): Promi
   return trimmedIds;
 }
 
+/**
+ * The current members of the rooms whose member list the batch replaces (a trim carrying the
+ * room's snapshot), read under the WATCH: who is no longer listed must lose the room from their
+ * own list. Joins and leaves need no read: each adds or removes one membership.
+ */
+async function listResetMembers(state: ApplyState, memberships: MembershipChange[]): Promise<Map<string, Set<string>>> {
+  const members = new Map<string, Set<string>>();
+  for (const change of memberships) {
+    if (change.kind === 'members' && !members.has(change.roomId)) members.set(change.roomId, new Set(await state.writer.smembers(state.key.roomMembers(change.roomId))));
+  }
+  return members;
+}
+
+/**
+ * Queues the membership changes: joins and leaves in log order, one SADD/SREM pair each; a room
+ * whose member list is replaced in this batch is folded here from its current members (every
+ * change to it in the batch, in order) and written as the difference.
+ */
+function queueMemberships(state: ApplyState, tx: ChainableCommander, memberships: MembershipChange[], resetMembers: Map<string, Set<string>>): void {
+  const { key } = state;
+  const folded = new Map([...resetMembers].map(([roomId, ids]) => [roomId, new Set(ids)]));
+  for (const change of memberships) {
+    const members = folded.get(change.roomId);
+    if (members) applyMembership(members, change);
+    else if (change.kind === 'joined') tx.sadd(key.roomMembers(change.roomId), change.userId).sadd(key.userRooms(change.userId), change.roomId);
+    else if (change.kind === 'left') tx.srem(key.roomMembers(change.roomId), change.userId).srem(key.userRooms(change.userId), change.roomId);
+  }
+  for (const [roomId, after] of folded) {
+    const before = resetMembers.get(roomId)!;
+    for (const gone of before) if (!after.has(gone)) tx.srem(key.roomMembers(roomId), gone).srem(key.userRooms(gone), roomId);
+    for (const added of after) if (!before.has(added)) tx.sadd(key.roomMembers(roomId), added).sadd(key.userRooms(added), roomId);
+  }
+}
+
 /** The batch's writes, the new checkpoint last, queued in one MULTI (not yet sent). */
-function queueWrites(state: ApplyState, batch: Folded, trimmedIds: Map<string, string[]>): ChainableCommander {
+function queueWrites(state: ApplyState, batch: Folded, trimmedIds: Map<string, string[]>, resetMembers: Map<string, Set<string>>): ChainableCommander {
   const { key } = state;
   const { rooms, messages, trims } = batch;
   const tx = state.writer.multi();
@@ -149,6 +190,7 @@ function queueWrites(state: ApplyState, batch: Folded, trimmedIds: Map<string, s
     if (ids.length > 0) tx.del(...ids.map(key.message));
     tx.zremrangebyscore(key.roomMessages(roomId), '-inf', `(${trims.get(roomId)}`);
   }
+  queueMemberships(state, tx, batch.memberships, resetMembers);
   tx.set(key.checkpoint, String(batch.last));
   return tx;
 }

@@ -1,7 +1,7 @@
 /**
  * Where the Redis read models live, under the store's prefix: a JSON document per room and per
  * message, a sorted set of message ids per room (score = seq), a sorted set of public rooms (score
- * = last activity), a set of every room id, and the checkpoint. Everything sits under `rm:` so
+ * = last activity), a set of every room id, the members of each room and the rooms of each user, and the checkpoint. Everything sits under `rm:` so
  * `clear` can find it all with one pattern.
  */
 export function readModelKeys(prefix: string) {
@@ -12,6 +12,9 @@ export function readModelKeys(prefix: string) {
     allRooms: `${prefix}rm:rooms:all`,
     message: (id: string) => `${prefix}rm:msg:${id}`,
     roomMessages: (roomId: string) => `${prefix}rm:room:${roomId}:messages`,
+    /** A room's member ids, and a user's room ids (both sets; "my rooms"). */
+    roomMembers: (roomId: string) => `${prefix}rm:room:${roomId}:members`,
+    userRooms: (userId: string) => `${prefix}rm:user:${userId}:rooms`,
     /** Every key above (for SCAN MATCH). */
     everything: `${prefix}rm:*`,
   };

@@ -22,6 +22,14 @@ export async function readPublicRooms(state: QueryState, limit: number, at: Read
   return docs.map((doc) => parse<RoomView>(doc)).filter((r): r is RoomView => r !== null);
 }
 
+export async function readMemberRooms(state: QueryState, userId: string, limit: number, at: ReadAt | undefined): Promise<RoomView[]> {
+  const { redis, key } = state;
+  const ids = await indexAt<string[]>(state, at, (tx) => tx.smembers(key.userRooms(userId)), () => redis.smembers(key.userRooms(userId)));
+  const docs = await docsAt(state, ids.map(key.room), at);
+  const rooms = docs.map((doc) => parse<RoomView>(doc)).filter((r): r is RoomView => r !== null);
+  return rooms.sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.createdAt - a.createdAt).slice(0, limit);
+}
+
 export async function readMessage(state: QueryState, messageId: string, at: ReadAt | undefined): Promise<MessageView | null> {
   const [doc] = await docsAt(state, [state.key.message(messageId)], at);
   return parse<MessageView>(doc ?? null);

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { ReadModelsBehindError, ReadModelsUnavailableError, type ReadModelStore } from './readModelStore.js';
 import { applyBatch, trackConnections, type ApplyState } from './redisReadModelApply.js';
 import { readModelKeys } from './redisReadModelLayout.js';
-import { readMessage, readMessages, readPublicRooms, readRoom, type QueryState } from './redisReadModelQueries.js';
+import { readMemberRooms, readMessage, readMessages, readPublicRooms, readRoom, type QueryState } from './redisReadModelQueries.js';
 
 export interface RedisReadModelOptions {
   /** Used for queries. */
@@ -52,6 +52,7 @@ export function createRedisReadModelStore(options: RedisReadModelOptions): ReadM
     room: (roomId, at) => answered(readRoom(store, roomId, at)),
     roomIds: () => answered(store.redis.smembers(store.key.allRooms)),
     publicRooms: (limit, at) => answered(readPublicRooms(store, limit, at)),
+    memberRooms: (userId, limit, at) => answered(readMemberRooms(store, userId, limit, at)),
     message: (messageId, at) => answered(readMessage(store, messageId, at)),
     messages: (roomId, range, at) => answered(readMessages(store, roomId, range, at)),
     clear: () => clear(store),

@@ -95,7 +95,8 @@ describe('send', () => {
     await waitForSubscriptions(node.url, before + 1); // the notices subscription is live before the limit trips
     let error: unknown;
     try {
-      for (let i = 0; i < 10; i++) await client.send(room.id, `burst ${i}`);
+      // rateLimitRetries 0: the refusal itself, not the library's own retries after it.
+      for (let i = 0; i < 10; i++) await client.send(room.id, `burst ${i}`, { rateLimitRetries: 0 });
     } catch (e) {
       error = e;
     }
@@ -105,6 +106,22 @@ describe('send', () => {
     const notice = await notices.next();
     expect(notice.value).toMatchObject({ kind: 'RATE_LIMITED' });
     await notices.return!();
+  });
+
+  it('sends a refused message again by itself after retryAfterMs, once, in order', async () => {
+    // A limit of 2 per second: a burst of 2, then one every 500 ms.
+    const fast = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '2', RATE_LIMIT_WINDOW_MS: '1000' } });
+    const { client } = await newUser(fast.url, 'eager');
+    const room = await client.createRoom('retries');
+    const started = Date.now();
+    const sent = [];
+    for (let i = 0; i < 4; i++) sent.push(await client.send(room.id, `eager ${i}`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400); // the last ones waited for the limit
+    expect(sent.map((m) => m.body)).toEqual(['eager 0', 'eager 1', 'eager 2', 'eager 3']);
+    const history = await client.messages(room.id);
+    expect(history.map((m) => m.body)).toEqual(['eager 0', 'eager 1', 'eager 2', 'eager 3']);
+    await client.close();
+    await fast.stop();
   });
 });
 

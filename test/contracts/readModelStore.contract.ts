@@ -113,6 +113,37 @@ export function readModelStoreContract(name: string, create: () => Promise<ReadM
       expect((await store.roomIds()).sort()).toEqual(['busy', 'quiet', 'secret']);
     });
 
+    it("lists a user's rooms, private ones included, newest activity first; leaves and a snapshot's member list take rooms off", async () => {
+      fixture = await create();
+      const { store } = fixture;
+      const carol = { id: 'u-carol', name: 'Carol' };
+      await store.apply([
+        stored(created('quiet'), 1, 1, 1_000),
+        stored(joined('quiet', bob), 2, 2, 2_000),
+        stored(created('secret', { passwordHash: 'h' }), 1, 3, 3_000),
+        stored(joined('secret', bob), 2, 4, 4_000),
+        stored(created('busy'), 1, 5, 5_000),
+        stored(joined('busy', bob), 2, 6, 6_000),
+        stored(joined('busy', carol), 3, 7, 7_000),
+        stored(joined('quiet', carol), 3, 8, 8_000),
+      ]);
+      expect((await store.memberRooms(bob.id, 10)).map((r) => r.id)).toEqual(['quiet', 'busy', 'secret']);
+      expect((await store.memberRooms(bob.id, 2, { atLeast: 8 })).map((r) => r.id)).toEqual(['quiet', 'busy']);
+      expect(await store.memberRooms('u-nobody', 10)).toEqual([]);
+      // In one batch: bob leaves 'quiet'; 'busy' is trimmed with a snapshot that no longer lists
+      // carol (her leave was in the part of the log that is gone) but lists alice.
+      const room = { name: 'room busy', passwordHash: null, createdBy: alice, members: [bob, alice] };
+      await store.apply([
+        stored(left('quiet', bob), 4, 9, 9_000),
+        stored({ type: 'HistoryTrimmed', data: { roomId: 'busy', beforeSeq: 4, room } }, 5, 10, 10_000),
+        stored(joined('secret', carol), 3, 11, 11_000),
+      ]);
+      expect((await store.memberRooms(bob.id, 10)).map((r) => r.id)).toEqual(['secret', 'busy']);
+      expect((await store.memberRooms(carol.id, 10)).map((r) => r.id)).toEqual(['secret', 'quiet']);
+      expect((await store.memberRooms(alice.id, 10)).map((r) => r.id)).toEqual(['busy']);
+      await expect(store.memberRooms(bob.id, 10, { atLeast: 12 })).rejects.toBeInstanceOf(ReadModelsBehindError);
+    });
+
     it('makes a room from a trim that carries its snapshot when RoomCreated is gone (a scavenged log)', async () => {
       fixture = await create();
       const { store } = fixture;

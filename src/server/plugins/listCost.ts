@@ -37,12 +37,13 @@ export interface ListSize {
 
 /**
  * The lists the API bounds by an argument or a fixed cap (the use cases' own caps: messages 200,
- * roomEvents 1,000, the room directory 500). A list not named here counts UNBOUNDED_LIST_ITEMS.
+ * roomEvents 1,000, the room directory and the viewer's rooms 500). A list not named here counts UNBOUNDED_LIST_ITEMS.
  */
 export const LIST_SIZES: Readonly<Record<string, ListSize>> = {
   'Query.messages': { argument: 'limit', max: 200 },
   'Query.roomEvents': { argument: 'limit', max: 1_000 },
   'Query.rooms': { max: 500 },
+  'Query.myRooms': { max: 500 },
 };
 
 /** Items assumed for a list with no argument and no cap (who is online or typing in a room). */

@@ -18,6 +18,7 @@ function firstLookupHangs(readModels: ReadModels): ReadModels {
   return {
     room: (id) => readModels.room(id),
     publicRooms: (limit) => readModels.publicRooms(limit),
+    memberRooms: (userId, limit) => readModels.memberRooms(userId, limit),
     messages: (id, range) => readModels.messages(id, range),
     message: (id) => (++calls === 1 ? new Promise(() => {}) : readModels.message(id)),
   };
