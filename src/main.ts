@@ -2,6 +2,7 @@ import { JwtSecretError } from './auth/jwtSecret.js';
 import { ConfigError, loadConfig } from './config.js';
 import { RedisWaitTimeout } from './redisConnection.js';
 import { buildApp } from './server/app.js';
+import { describeStartupFailure } from './startupFailure.js';
 
 /**
  * Reads the configuration, starts one node, and stops it gracefully on SIGTERM/SIGINT. The node
@@ -19,7 +20,13 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await buildApp(config);
+  let app;
+  try {
+    app = await buildApp(config);
+  } catch (error) {
+    exitIfExplained(error, config);
+    throw error;
+  }
   const { log } = app.services;
 
   let stopping = false;
@@ -53,12 +60,25 @@ async function main(): Promise<void> {
     url = await app.start();
   } catch (error) {
     if (stopping) return; // stopped while starting: stop() exits
+    exitIfExplained(error, config);
     if (error instanceof RedisWaitTimeout) log.fatal(error.message);
     else log.fatal({ err: error }, 'could not start');
     process.exit(1);
   }
   log.info({ url, eventStore: config.EVENT_STORE.startsWith('esdb') ? 'esdb' : config.EVENT_STORE, redis: Boolean(config.REDIS_URL) }, `listening on ${url}`);
-  if (config.GRAPHIQL) log.info(`GraphiQL: ${url}/graphql`);
+  // Where a person goes next, in one line: the web chat and (unless turned off) GraphiQL.
+  log.info({ webChat: `${url}/`, graphiql: config.GRAPHIQL ? `${url}/graphql` : null }, `web chat: ${url}/${config.GRAPHIQL ? `  GraphiQL: ${url}/graphql` : ''}`);
+}
+
+/**
+ * A start-up failure outside the node (port taken, DATA_DIR unwritable, event store unreachable)
+ * is a setting to fix, not a bug: one line on stderr naming it, exit 1 (src/startupFailure.ts).
+ */
+function exitIfExplained(error: unknown, config: Parameters<typeof describeStartupFailure>[1]): void {
+  const line = describeStartupFailure(error, config);
+  if (line === null) return;
+  console.error(line);
+  process.exit(1);
 }
 
 main().catch((error) => {

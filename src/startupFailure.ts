@@ -1,0 +1,80 @@
+import { resolve, sep } from 'node:path';
+import type { Config } from './config.js';
+
+/** The settings a start-up failure can name. */
+type StartSettings = Pick<Config, 'PORT' | 'HOST' | 'DATA_DIR' | 'EVENT_STORE' | 'METRICS_PORT' | 'METRICS_HOST'>;
+
+/** What a failed system call or driver leaves on its error (Node's, better-sqlite3's, EventStoreDB's). */
+interface FailureDetails {
+  code?: string;
+  syscall?: string;
+  path?: string;
+  port?: number;
+  address?: string;
+  message?: string;
+  name?: string;
+}
+
+/**
+ * The one line an operator needs when a node cannot start for a reason outside it (README,
+ * "Starting"): which setting, what is wrong, what to do, like a bad configuration value. Null for
+ * anything else, which is a bug and keeps its stack trace.
+ */
+export function describeStartupFailure(error: unknown, config: StartSettings): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const failure = error as FailureDetails;
+  return listenFailure(failure, config) ?? dataDirFailure(failure, config) ?? eventStoreFailure(failure, config);
+}
+
+function listenFailure(failure: FailureDetails, config: StartSettings): string | null {
+  if (failure.syscall !== 'listen' && failure.syscall !== 'bind') return null;
+  const metrics = config.METRICS_PORT !== undefined && failure.port === config.METRICS_PORT && failure.port !== config.PORT;
+  const [portName, hostName] = metrics ? ['METRICS_PORT', 'METRICS_HOST'] : ['PORT', 'HOST'];
+  const port = metrics ? config.METRICS_PORT : config.PORT;
+  const host = metrics ? (config.METRICS_HOST ?? config.HOST) : config.HOST;
+  const where = `${portName}=${port} on ${hostName}=${host}`;
+  switch (failure.code) {
+    case 'EADDRINUSE':
+      return `cannot start: ${where} is already in use (EADDRINUSE); stop what listens there or set another ${portName}`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot start: not allowed to listen on ${where} (${failure.code}; ports below 1024 need privileges); set another ${portName}`;
+    case 'EADDRNOTAVAIL':
+      return `cannot start: ${hostName}=${host} is not an address of this machine (EADDRNOTAVAIL); set ${hostName} to one of its addresses, or 0.0.0.0`;
+    default:
+      return null;
+  }
+}
+
+const FILE_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOSPC', 'EEXIST', 'ENOENT', 'EISDIR']);
+const SQLITE_FILE_ERRORS = /^SQLITE_(CANTOPEN|READONLY|IOERR|FULL|PERM)/;
+
+function dataDirFailure(failure: FailureDetails, config: StartSettings): string | null {
+  const dir = resolve(config.DATA_DIR);
+  const inDataDir = typeof failure.path === 'string' && (resolve(failure.path) === dir || resolve(failure.path).startsWith(dir + sep) || dir.startsWith(resolve(failure.path) + sep));
+  const sqlite = config.EVENT_STORE === 'sqlite' && typeof failure.code === 'string' && SQLITE_FILE_ERRORS.test(failure.code);
+  if (!(inDataDir && failure.code && FILE_ERRORS.has(failure.code)) && !sqlite) return null;
+  const why = failure.code === 'ENOSPC' || failure.code === 'SQLITE_FULL' ? 'the disk is full' : 'it cannot be created or written by this user';
+  return `cannot start: DATA_DIR=${config.DATA_DIR} is not usable: ${why} (${failure.code}${failure.path ? ` at ${failure.path}` : ''}); point DATA_DIR at a directory this user can write`;
+}
+
+/** Connection failures as the EventStoreDB client reports them (gRPC "UNAVAILABLE", discovery, refused). */
+const ESDB_UNREACHABLE = /unavailable|failed to discover|ECONNREFUSED|connect|deadline|timed out|timeout|ENOTFOUND|EAI_AGAIN|no connection/i;
+
+function eventStoreFailure(failure: FailureDetails, config: StartSettings): string | null {
+  if (!config.EVENT_STORE.startsWith('esdb')) return null;
+  const text = `${failure.name ?? ''} ${failure.code ?? ''} ${failure.message ?? ''}`;
+  if (!ESDB_UNREACHABLE.test(text)) return null;
+  return `cannot start: the event store at EVENT_STORE=${redactUrl(config.EVENT_STORE)} does not answer (${firstLine(failure.message ?? failure.code ?? 'unreachable')}); start EventStoreDB or fix EVENT_STORE`;
+}
+
+/** A password in the connection string is never printed (as with REDIS_URL). */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/** The socket error inside the gRPC text when there is one (`connect ECONNREFUSED 127.0.0.1:1`), else its first line. */
+function firstLine(text: string): string {
+  const socket = /\b(?:connect |getaddrinfo )?(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b(?: [\w:[\]-]+(?:\.[\w:[\]-]+)*)?/.exec(text);
+  return (socket?.[0] ?? text.split('\n')[0]!).trim().slice(0, 200);
+}
