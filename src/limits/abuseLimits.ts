@@ -72,6 +72,7 @@ export function createAbuseLimits(settings: AbuseLimitSettings, redis: { redis: 
     async close() {
       await limiter.close();
       await Promise.all(Object.values(guesses).map((guess) => guess.close()));
+      await passwords.close();
     },
   };
 }
