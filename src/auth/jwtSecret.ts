@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -42,13 +42,13 @@ export function loadJwtSecret(options: { secret?: string; dataDir: string }): Ui
   const existing = readSecretFile(file);
   if (existing) return existing;
   const secret = randomBytes(MIN_SECRET_BYTES);
-  if (publishOnce(file, `${secret.toString('base64url')}\n`)) return secret;
+  if (publishOnce(file, encodeSecretFile(secret))) return secret;
   // Another node sharing DATA_DIR published first: use theirs.
   return readSecretFile(file) ?? secret;
 }
 
 /** The secret in `file`, null when there is none yet; a secret too short to use is an error. */
-function readSecretFile(file: string): Uint8Array | null {
+export function readSecretFile(file: string): Uint8Array | null {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -92,6 +92,37 @@ export function publishOnce(file: string, content: string): boolean {
   } finally {
     unlinkSync(temporary);
   }
+}
+
+/**
+ * The text a secret file holds for `secret` (base64url, as generated): what `npm run cli -- secret
+ * show` prints and `secret set` takes, so a secret moves with the data without being re-encoded.
+ */
+export function encodeSecretFile(secret: Uint8Array): string {
+  return `${Buffer.from(secret).toString('base64url')}\n`;
+}
+
+/** The secret a secret file's text holds; refused (JwtSecretError) when it is too short to sign with. */
+export function decodeSecretText(text: string): Uint8Array {
+  const secret = Buffer.from(text.trim(), 'base64url');
+  if (secret.length < MIN_SECRET_BYTES || !/^[A-Za-z0-9_-]+$/.test(text.trim())) {
+    throw new JwtSecretError(`not a secret: expected the base64url text \`secret show\` prints (at least ${MIN_SECRET_BYTES} bytes once decoded)`);
+  }
+  return new Uint8Array(secret);
+}
+
+/** Replaces `file` atomically (temporary file flushed, then renamed over it). */
+export function replaceFile(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+  syncDirectory(file);
 }
 
 /** Makes the new name itself durable: fsync of the directory that holds it (best effort). */

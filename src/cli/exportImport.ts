@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline';
 import { roomStream } from '../domain/events.js';
 import type { EventStore, NewEvent } from '../eventStore/eventStore.js';
 import { readWholeStream, storeFrom, type StoreOptions } from './context.js';
+import { listRooms } from './rooms.js';
+import { assertRoomsExist } from './unknownRoom.js';
 
 /** One line of an export: everything needed to append the event again, exactly. */
 interface ExportedEvent {
@@ -14,19 +16,30 @@ interface ExportedEvent {
   createdAt: number;
 }
 
-/** Writes rooms' streams as JSON lines (to a file or stdout), in seq order per room. */
-export async function exportRooms(options: StoreOptions & { room: string[]; out?: string }): Promise<void> {
+/**
+ * Writes rooms' streams as JSON lines (to a file or stdout), in seq order per room: the rooms
+ * named, or with `all` every room in the log (private ones included), oldest first. An unknown
+ * room is refused before anything is written; returns how many rooms and events went out.
+ */
+export async function exportRooms(options: StoreOptions & { room?: string[]; all?: boolean; out?: string }): Promise<{ rooms: number; events: number }> {
+  if (options.all === Boolean(options.room?.length)) throw new Error('give --room <id...> or --all (not both)');
   const store = storeFrom(options);
-  const out: NodeJS.WritableStream = options.out ? createWriteStream(options.out) : process.stdout;
+  let out: NodeJS.WritableStream | null = null;
+  let events = 0;
   try {
-    for (const room of options.room) {
+    const rooms = options.all ? (await listRooms(store)).map((room) => room.id) : options.room!;
+    await assertRoomsExist(store, rooms);
+    out = options.out ? createWriteStream(options.out) : process.stdout;
+    for (const room of rooms) {
       for await (const event of readWholeStream(store, roomStream(room))) {
         const line: ExportedEvent = { stream: event.stream, revision: event.revision, id: event.id, type: event.type, data: event.data, createdAt: event.createdAt };
-        if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+        events++;
+        if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolve) => out!.once('drain', () => resolve()));
       }
     }
+    return { rooms: rooms.length, events };
   } finally {
-    if (out !== process.stdout) await new Promise<void>((resolve) => out.end(() => resolve()));
+    if (out && out !== process.stdout) await new Promise<void>((resolve) => out!.end(() => resolve()));
     await store.close();
   }
 }

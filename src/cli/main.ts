@@ -1,7 +1,12 @@
+import { text } from 'node:stream/consumers';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { exitQuietlyOnClosedPipe } from './closedPipe.js';
+import { storeFrom } from './context.js';
 import { exportRooms, importEvents } from './exportImport.js';
 import { rebuild } from './rebuild.js';
 import { replay } from './replay.js';
+import { formatRoomLine, listRooms } from './rooms.js';
+import { setSecret, showSecret } from './secret.js';
 
 /**
  * `npm run cli -- <command>`: operate on the event log of a deployment. Every command reads the
@@ -42,11 +47,29 @@ storeFlags(
 
 storeFlags(
   program
+    .command('rooms')
+    .description('list every room in the log, private ones included (id, members, head seq, name), oldest first')
+    .option('--json', 'one JSON object per line'),
+).action(async (options: { json?: boolean; eventStore?: string; dataDir?: string }) => {
+  const store = storeFrom(options);
+  try {
+    for (const room of await listRooms(store)) console.log(options.json ? JSON.stringify(room) : formatRoomLine(room));
+  } finally {
+    await store.close();
+  }
+});
+
+storeFlags(
+  program
     .command('export')
-    .description("write rooms' streams as JSON lines (seqs, event ids and times kept)")
-    .requiredOption('--room <id...>', 'the room(s)')
+    .description("write rooms' streams as JSON lines (seqs, event ids and times kept); the JWT secret is not in it: see `secret`")
+    .option('--room <id...>', 'the room(s)')
+    .option('--all', 'every room in the log, private ones included')
     .option('--out <file>', 'write here instead of stdout'),
-).action((options) => exportRooms(options));
+).action(async (options) => {
+  const { rooms, events } = await exportRooms(options);
+  console.error(`exported ${rooms} room${rooms === 1 ? '' : 's'}, ${events} events`);
+});
 
 storeFlags(
   program
@@ -58,6 +81,26 @@ storeFlags(
   console.error(`imported ${appended} events${skipped ? `, ${skipped} already there` : ''}`);
 });
 
+const secret = program
+  .command('secret')
+  .description("the key sessions are signed with, kept in DATA_DIR (not in the log): carry it when moving the data, or sessions end");
+secret
+  .command('show')
+  .description("print DATA_DIR's secret (keep it private: it signs every session)")
+  .option('--data-dir <dir>', 'default: $DATA_DIR or ./data')
+  .action((options: { dataDir?: string }) => void process.stdout.write(showSecret(options)));
+secret
+  .command('set')
+  .description("write DATA_DIR's secret, from the argument or stdin (what `secret show` printed)")
+  .argument('[secret]', 'the secret; default: read stdin')
+  .option('--data-dir <dir>', 'default: $DATA_DIR or ./data')
+  .option('--replace', 'overwrite a different secret already there (ends every session signed with it)')
+  .action(async (value: string | undefined, options: { dataDir?: string; replace?: boolean }) => {
+    const outcome = setSecret({ ...options, text: value ?? (await text(process.stdin)) });
+    console.error(`secret ${outcome}`);
+  });
+
+exitQuietlyOnClosedPipe();
 program.parseAsync().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

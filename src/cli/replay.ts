@@ -1,6 +1,7 @@
 import { roomStream } from '../domain/events.js';
 import { toRoomEvent } from '../domain/fromStored.js';
 import { readWholeStream, storeFrom, type StoreOptions } from './context.js';
+import { assertRoomsExist } from './unknownRoom.js';
 
 /**
  * Prints a room's events straight from the log, in seq order: JSON lines (the same fields the
@@ -9,6 +10,7 @@ import { readWholeStream, storeFrom, type StoreOptions } from './context.js';
 export async function replay(options: StoreOptions & { room: string; from: number; format: 'json' | 'table' }): Promise<void> {
   const store = storeFrom(options);
   try {
+    await assertRoomsExist(store, [options.room]);
     if (options.format === 'table') console.log(`${'seq'.padStart(6)}  ${'at'.padEnd(24)}  ${'type'.padEnd(14)}  detail`);
     for await (const stored of readWholeStream(store, roomStream(options.room), options.from + 1)) {
       const event = toRoomEvent(stored);
