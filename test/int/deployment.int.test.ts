@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,31 @@ describe('deployment files', () => {
     for (const key of ['EVENT_STORE', 'REDIS_URL', 'JWT_SECRET']) expect(new Set(nodes.map((env) => env[key])).size).toBe(1);
     expect(new Set(nodes.map((env) => env.NODE_ID)).size).toBe(3);
     expect(nodes[0]!.EVENT_STORE).toMatch(/^esdb:\/\//);
+  });
+
+  it('without JWT_SECRET, compose stops with a hint that works when pasted into a shell', () => {
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    delete env.JWT_SECRET;
+    const refused = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root, env, encoding: 'utf8' });
+    expect(refused.status).not.toBe(0);
+    // Debian's docker-compose 1.x first quotes the whole environment, the raw `${…}` included (a quote
+    // follows it there): the hint is the occurrence that ends its line.
+    const hint = /export JWT_SECRET=[^'\n]*$/m.exec(refused.stderr)?.[0];
+    expect(hint, refused.stderr).toBeDefined();
+    // What a user does with it: paste it, then use the variable.
+    const pasted = spawnSync('bash', ['-c', `${hint}\nprintf %s "$JWT_SECRET"`], { encoding: 'utf8' });
+    expect(pasted.stderr).toBe('');
+    expect(pasted.stdout).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('no obsolete `version:`, and no volume for the nodes (only EventStoreDB keeps data)', () => {
+    const file = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as Record<string, unknown>;
+    expect(file).not.toHaveProperty('version');
+    const { services } = resolvedCompose() as { services: Record<string, { volumes?: unknown[] }> };
+    const withVolumes = Object.entries(services).filter(([, service]) => service.volumes?.length).map(([name]) => name);
+    expect(withVolumes).toEqual(['eventstore']);
+    // The image itself declares none either: a VOLUME there gives each node container an anonymous one.
+    expect(readFileSync(`${root}Dockerfile`, 'utf8')).not.toMatch(/^VOLUME /m);
   });
 
   it('the Dockerfile sets only variables the node reads, and does not run as root', () => {
