@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, integer, parseEnv } from '../common/env.js';
+import { redisUrlSetting } from '../common/redisTarget.js';
 
 const backendList = z
   .string()
@@ -13,8 +14,8 @@ const schema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   /** Static backends, e.g. http://127.0.0.1:4001,http://127.0.0.1:4002. */
   BACKENDS: backendList.default([]),
-  /** Discovery: nodes started with the same REDIS_URL announce themselves there. */
-  REDIS_URL: z.string().trim().url('must be a redis:// URL').optional(),
+  /** Discovery: nodes started with the same REDIS_URL (one Redis or a redis+sentinel:// set) announce themselves there. */
+  REDIS_URL: redisUrlSetting.optional(),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{0,64}$/).default('roomlog:'),
   HEALTH_INTERVAL_MS: integer(50).default(1_000),
   HEALTH_TIMEOUT_MS: integer(50).default(800),

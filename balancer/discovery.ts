@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { openRedis } from '../common/redisTarget.js';
 
 /**
  * Nodes started with REDIS_URL announce themselves under `<prefix>nodes:<NODE_ID>` (value: their
@@ -13,7 +13,7 @@ export function discoverBackends(options: {
   onBackends: (urls: string[]) => void;
   onError: (error: unknown) => void;
 }): { stop: () => void } {
-  const redis = new Redis(options.url, { maxRetriesPerRequest: 1 });
+  const redis = openRedis(options.url, { maxRetriesPerRequest: 1 });
   redis.on('error', options.onError);
   const look = async () => {
     const keys: string[] = [];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { integer, parseEnv } from '../common/env.js';
+import { redisUrlSetting } from '../common/redisTarget.js';
 import { parseDuration } from './retention/policy.js';
 import { parseTrustedProxies } from './server/clientAddress.js';
 import { parseOrigins } from './server/origins.js';
@@ -55,7 +56,8 @@ const schema = z.object({
       message: 'must be sqlite, memory, or an esdb:// connection string',
     })
     .default('sqlite'),
-  REDIS_URL: z.string().trim().url('must be a redis:// URL').optional(),
+  /** One Redis (redis://, rediss://) or a Sentinel set (redis+sentinel://h1:26379,h2:26379/mymaster). */
+  REDIS_URL: redisUrlSetting.optional(),
   /** The URL balancers should use for this node (default: http://HOST:PORT as bound). */
   ANNOUNCE_URL: z.string().trim().url('must be an http:// URL').optional(),
   /** Prepended to every Redis key and channel, so several clusters can share one Redis. */

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.js';
+import { openRedis, redactRedisUrl } from '../common/redisTarget.js';
 
 /**
  * How the node and the CLI speak of Redis being away: in a sentence, not in stack traces.
@@ -7,16 +8,8 @@ import type { Logger } from '../common/logger.js';
  * second per connection, and a node has four); those are the same news over and over.
  */
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return 'an invalid URL';
-  }
-}
+/** The URL without its passwords, for messages (a redis+sentinel:// set too). */
+export const redactUrl = redactRedisUrl;
 
 /** The short reason of an error (`connect ECONNREFUSED 127.0.0.1:6379`), no stack. */
 export const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error)) || 'no answer';
@@ -113,7 +106,14 @@ export async function waitForRedis(options: {
  * instead of letting ioredis retry and print every attempt's stack.
  */
 export async function connectRedis(url: string, connectTimeoutMs = 5_000): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: connectTimeoutMs, retryStrategy: () => null });
+  // No retries while connecting, to the Redis or (with Sentinel) to the sentinels: one answer.
+  const redis = openRedis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
+  });
   let lastError: unknown = null;
   redis.on('error', (error) => (lastError = error));
   try {
@@ -124,5 +124,6 @@ export async function connectRedis(url: string, connectTimeoutMs = 5_000): Promi
   }
   // Connected: from here a dropped connection is retried as usual (a rebuild takes a while).
   redis.options.retryStrategy = (times) => Math.min(times * 200, 2_000);
+  redis.options.sentinelRetryStrategy = (times) => Math.min(times * 200, 2_000);
   return redis;
 }

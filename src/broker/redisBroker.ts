@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis } from 'ioredis';
+import { openRedis } from '../../common/redisTarget.js';
 import type { Broker } from './broker.js';
 
 export interface RedisBrokerOptions {
@@ -32,8 +32,8 @@ export const SUBSCRIBER_OPTIONS = { maxRetriesPerRequest: null, autoResubscribe:
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const prefix = options.prefix ?? '';
   const onError = options.onError ?? (() => {});
-  const publisher = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  const subscriber = new Redis(options.url, SUBSCRIBER_OPTIONS);
+  const publisher = openRedis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  const subscriber = openRedis(options.url, SUBSCRIBER_OPTIONS);
   publisher.on('error', onError);
   subscriber.on('error', onError);
   const pubsub = new RedisPubSub({ publisher, subscriber });

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { createRedisBroker } from '../broker/redisBroker.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../../common/logger.js';
@@ -6,6 +5,7 @@ import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisLease } from '../projector/lease.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
 import { redisErrorLog } from '../redisConnection.js';
+import { openRedis } from '../../common/redisTarget.js';
 import { announceNode } from './announce.js';
 
 export type RedisParts = ReturnType<typeof createRedisParts>;
@@ -20,8 +20,9 @@ export function createRedisParts(config: Config, url: string, log: Logger) {
   // the broker opens its own two (a subscriber connection can do nothing else).
   // commandTimeout: a Redis that stops answering (paused, partitioned) must fail these calls,
   // not hang them; the send path treats Redis as optional (the log is the source of truth).
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 2_000 });
-  const writer = new Redis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
+  // `url` may name a Sentinel set: every connection then follows a failover (common/redisTarget.ts).
+  const redis = openRedis(url, { maxRetriesPerRequest: 2, commandTimeout: 2_000 });
+  const writer = openRedis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   redis.on('error', onError);
   writer.on('error', onError);
   const lease = createRedisLease({ redis: writer, key: `${prefix}projector:lease`, holder: config.NODE_ID, ttlMs: 5_000 });
