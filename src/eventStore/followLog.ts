@@ -9,7 +9,8 @@ import type { AllSubscription, StoredEvent, SubscribeToAllOptions } from './even
  */
 export function followLog(
   options: SubscribeToAllOptions & {
-    readAfter: (position: number, limit: number) => StoredEvent[];
+    /** May answer at once (SQLite, memory) or later (PostgreSQL). */
+    readAfter: (position: number, limit: number) => StoredEvent[] | Promise<StoredEvent[]>;
     pageSize: number;
     pollIntervalMs?: number;
     /** The store calls every registered waker after each append. */
@@ -27,7 +28,7 @@ export function followLog(
       let after = Math.max(0, options.afterPosition);
       while (!stopped) {
         signal.reset();
-        const page = readAfter(after, pageSize);
+        const page = await readAfter(after, pageSize);
         for (const event of page) {
           if (stopped) return;
           await onEvent(event);
