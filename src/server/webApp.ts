@@ -1,12 +1,23 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hintPageHeaders, webChatHeaders } from './securityHeaders.js';
 
 /** Where `npm run build:web` puts the web chat (client/web/vite.config.ts). */
-export const defaultWebRoot = fileURLToPath(new URL('../../client/web/dist/', import.meta.url));
+export const defaultWebRoot = join(packageRoot(fileURLToPath(new URL('.', import.meta.url))), 'client', 'web', 'dist');
+
+/**
+ * The checkout this file belongs to: the nearest directory up with a package.json. This file runs
+ * from src/server/ (tsx, tests) and from dist/src/server/ (the build), so no fixed `../..` fits both.
+ */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
