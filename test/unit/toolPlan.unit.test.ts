@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { planSetup, TOOLS, type Machine } from '../../scripts/toolPlan.js';
+
+/** A Debian test machine as root with every tool and a PostgreSQL that answers; each test breaks one thing. */
+function machine(change: { debian?: boolean; root?: boolean; without?: string[]; postgres?: Partial<Machine['postgres']> } = {}): Machine {
+  const all = TOOLS.flatMap((tool) => tool.commands);
+  return {
+    debian: change.debian ?? true,
+    root: change.root ?? true,
+    onPath: new Set(all.filter((command) => !change.without?.includes(command))),
+    postgres: {
+      listening: true,
+      query: 'ok',
+      clusters: [{ version: '15', name: 'main' }],
+      hbaFile: '/etc/postgresql/15/main/pg_hba.conf',
+      ...change.postgres,
+    },
+  };
+}
+
+describe('what npm test sets up before it runs (scripts/toolPlan.ts)', () => {
+  it('nothing when every tool is there and PostgreSQL answers as the tests connect', () => {
+    expect(planSetup(machine())).toEqual({ kind: 'ready' });
+  });
+
+  it('installs every missing tool with one apt-get (after an update), on Debian as root', () => {
+    const plan = planSetup(machine({ without: ['chromium', 'docker-compose', 'psql'] }));
+    expect(plan.kind).toBe('steps');
+    const steps = plan.kind === 'steps' ? plan.steps : [];
+    expect(steps.map((step) => step.argv)).toEqual([
+      ['apt-get', 'update', '-qq'],
+      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium', 'docker-compose', 'postgresql'],
+    ]);
+    expect(steps.every((step) => step.env?.DEBIAN_FRONTEND === 'noninteractive')).toBe(true);
+    expect(steps[1]!.why).toContain('browser tests');
+  });
+
+  it('redis-server missing alone: just that package', () => {
+    const plan = planSetup(machine({ without: ['redis-server'] }));
+    expect(plan.kind === 'steps' && plan.steps[1]!.argv.at(-1)).toBe('redis-server');
+  });
+
+  it('not root: stops at once naming the sudo command, installs nothing', () => {
+    const plan = planSetup(machine({ root: false, without: ['chromium', 'redis-server'] }));
+    expect(plan).toEqual({
+      kind: 'stop',
+      message: expect.stringContaining('Run: sudo apt-get update && sudo apt-get install -y --no-install-recommends redis-server chromium'),
+    });
+  });
+
+  it('not Debian: stops, naming the tools and the Debian command', () => {
+    const plan = planSetup(machine({ debian: false, without: ['docker-compose'] }));
+    expect(plan.kind).toBe('stop');
+    expect(plan.kind === 'stop' && plan.message).toMatch(/needs docker-compose \(the deployment test.*sudo apt-get install -y --no-install-recommends docker-compose/);
+  });
+
+  it('PostgreSQL installed but not running: starts its cluster (root) or names the command', () => {
+    const stopped = { listening: false, query: null };
+    expect(planSetup(machine({ postgres: stopped }))).toEqual({ kind: 'steps', steps: [{ argv: ['pg_ctlcluster', '15', 'main', 'start'], why: expect.any(String) }] });
+    expect(planSetup(machine({ postgres: { ...stopped, clusters: [] } }))).toMatchObject({ kind: 'steps', steps: [{ argv: ['service', 'postgresql', 'start'] }] });
+    expect(planSetup(machine({ root: false, postgres: stopped }))).toEqual({ kind: 'stop', message: expect.stringMatching(/nothing answers on 127\.0\.0\.1:5432\. Run: sudo pg_ctlcluster 15 main start$/) });
+  });
+
+  it('install comes before starting: a missing psql is installed first, whatever the port says', () => {
+    const plan = planSetup(machine({ without: ['psql', 'pg_ctlcluster'], postgres: { listening: false, query: null, clusters: [] } }));
+    expect(plan.kind === 'steps' && plan.steps[1]!.argv.at(-1)).toBe('postgresql');
+  });
+
+  it('no database "test": creates it; a password asked: trusts 127.0.0.1 and reloads (root), or names both commands', () => {
+    expect(planSetup(machine({ postgres: { query: 'no-database' } }))).toMatchObject({
+      kind: 'steps',
+      steps: [{ argv: ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE test'] }],
+    });
+    expect(planSetup(machine({ postgres: { query: 'password-required' } }))).toMatchObject({
+      kind: 'steps',
+      steps: [{ argv: ['sed', '-i', '1i host all all 127.0.0.1/32 trust', '/etc/postgresql/15/main/pg_hba.conf'] }, { argv: ['pg_ctlcluster', '15', 'main', 'reload'] }],
+    });
+    const asUser = planSetup(machine({ root: false, postgres: { query: 'password-required' } }));
+    expect(asUser.kind === 'stop' && asUser.message).toMatch(
+      /Run: sudo sed -i '1i host all all 127\.0\.0\.1\/32 trust' \/etc\/postgresql\/15\/main\/pg_hba\.conf && sudo pg_ctlcluster 15 main reload$/,
+    );
+  });
+
+  it('a connection refused for another reason stops with where to look', () => {
+    expect(planSetup(machine({ postgres: { query: 'failed' } }))).toMatchObject({ kind: 'stop', message: expect.stringContaining('/var/log/postgresql/') });
+  });
+});
