@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { integer, parseEnv } from '../common/env.js';
 import { redisUrlSetting } from '../common/redisTarget.js';
+import { isPostgresUrl, parsePostgresUrl } from './eventStore/postgresSchema.js';
 import { parseDuration } from './retention/policy.js';
 import { parseTrustedProxies } from './server/clientAddress.js';
 import { parseOrigins } from './server/origins.js';
@@ -52,8 +53,16 @@ const schema = z.object({
   EVENT_STORE: z
     .string()
     .trim()
-    .refine((v) => v === 'sqlite' || v === 'memory' || v.startsWith('esdb://') || v.startsWith('esdb+discover://'), {
-      message: 'must be sqlite, memory, or an esdb:// connection string',
+    .refine((v) => v === 'sqlite' || v === 'memory' || v.startsWith('esdb://') || v.startsWith('esdb+discover://') || isPostgresUrl(v), {
+      message: 'must be sqlite, memory, a postgres:// URL or an esdb:// connection string',
+    })
+    .superRefine((v, ctx) => {
+      if (!isPostgresUrl(v)) return;
+      try {
+        parsePostgresUrl(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^EVENT_STORE: /, '') });
+      }
     })
     .default('sqlite'),
   /** One Redis (redis://, rediss://) or a Sentinel set (redis+sentinel://h1:26379,h2:26379/mymaster). */

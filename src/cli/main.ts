@@ -18,7 +18,7 @@ const wholeNumber = (value: string) => {
 };
 const storeFlags = (command: Command) =>
   command
-    .option('--event-store <store>', 'sqlite, memory, or an esdb:// URL (default: $EVENT_STORE or sqlite)')
+    .option('--event-store <store>', 'sqlite, memory, a postgres:// or an esdb:// URL (default: $EVENT_STORE or sqlite)')
     .option('--data-dir <dir>', 'where the SQLite event store lives (default: $DATA_DIR or ./data)');
 
 const program = new Command('roomlog').description('Operate on a roomlog event log.').showHelpAfterError();
