@@ -1,7 +1,9 @@
 import {
   ANY,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
+  StreamDeletedError as EsdbStreamDeletedError,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent,
   type AppendExpectedRevision,
@@ -9,7 +11,7 @@ import {
   type ResolvedEvent,
   type StreamMetadata,
 } from '@eventstore/db-client';
-import { WrongExpectedRevisionError, type ExpectedRevision, type StoredEvent } from './eventStore.js';
+import { StreamDeletedError, WrongExpectedRevisionError, type ExpectedRevision, type StoredEvent } from './eventStore.js';
 import type { StreamRetention } from './retentionCapabilities.js';
 
 // Mapping between the port and EventStoreDB, kept as small pure functions (unit tested):
@@ -36,7 +38,54 @@ export function mapEsdbError(error: unknown, stream: string, expected: ExpectedR
     const actual = error.actualVersion;
     return new WrongExpectedRevisionError(stream, expected, typeof actual === 'bigint' ? seqOfRevision(actual) : 0);
   }
+  if (error instanceof EsdbStreamDeletedError) return new StreamDeletedError(stream);
+  if (error instanceof MaxAppendSizeExceededError) {
+    return new Error(`append to ${stream}: larger than EventStoreDB's maximum append size (${error.maxAppendSize} bytes)`, { cause: error });
+  }
   return error;
+}
+
+/**
+ * The stream metadata as `retentionMetadata` reads it, from the raw `$metadata` event: `$maxCount`
+ * and `$tb` under the client's names, every other key (an ACL, say) kept exactly as stored, which
+ * the client's setStreamMetadata writes back unchanged (it renames only the client's own names).
+ */
+export function metadataFromRaw(raw: unknown): StreamMetadata {
+  const { $maxCount, $tb, ...rest } = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  return {
+    ...rest,
+    ...(typeof $maxCount === 'number' ? { maxCount: $maxCount } : {}),
+    ...(typeof $tb === 'number' ? { truncateBefore: $tb } : {}),
+  } as StreamMetadata;
+}
+
+/**
+ * An event's size as EventStoreDB counts it against its maximum append size (the proposed
+ * message: data, metadata, type, content type, id), rounded up: a part is cut well before the
+ * limit, so an estimate that is a little high costs only a few more parts.
+ */
+export function proposedSize(event: { type: string; data: unknown; metadata?: unknown }): number {
+  const metadata = event.metadata === undefined ? 0 : Buffer.byteLength(JSON.stringify(event.metadata));
+  return Buffer.byteLength(JSON.stringify(event.data) ?? '') + metadata + Buffer.byteLength(event.type) + 96;
+}
+
+/** `items` in order, in parts whose summed size stays within `maxBytes` (an item alone may exceed it). */
+export function partsWithin<T>(items: readonly T[], size: (item: T) => number, maxBytes: number): T[][] {
+  const parts: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const itemBytes = size(item);
+    if (current.length > 0 && bytes + itemBytes > maxBytes) {
+      parts.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += itemBytes;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
 }
 
 /**

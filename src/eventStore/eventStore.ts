@@ -4,11 +4,25 @@
  * Guarantees every adapter must keep (the contract suite in test/contracts checks them):
  * - A stream's events have revisions 1, 2, 3, … with no gap and no reuse. (EventStoreDB counts from 0;
  *   its adapter adds one, so a room's `seq` IS the stream revision everywhere.)
- * - `append` is atomic: all of its events are stored, or none.
+ * - `append` is atomic: all of its events are stored, or none. (EventStoreDB refuses an append over
+ *   its maximum size, 1 MiB by default; its adapter stores a larger one in consecutive parts, each
+ *   atomic and each expecting the revision the part before left, so nothing comes in between, and
+ *   if a later part fails the error says which revisions are stored.)
  * - `append` checks `expectedRevision` under the same lock that assigns revisions, so two writers
  *   racing on one stream can never both succeed with the same expectation.
- * - Event ids are unique across the whole store: appending an id that is already stored fails with
- *   `DuplicateEventIdError` and stores nothing. This is what makes a resend idempotent.
+ * - A repeated append (the same ids at the same expected revision, e.g. a resend racing its
+ *   original) stores nothing more: it fails with `DuplicateEventIdError` or resolves with the
+ *   original events (revisions, positions, times). Beyond that, ids are checked per store:
+ *   - memory and SQLite: ids are unique across the whole store; any append holding a stored id
+ *     (or one id twice) fails with `DuplicateEventIdError` and stores nothing;
+ *   - EventStoreDB: only the repeat above is recognised (and answered with the original events,
+ *     never an error); an append whose expectation holds is stored whatever its ids, and ids are
+ *     not compared across streams.
+ *   What the application relies on is therefore only the first rule plus the expected revision:
+ *   a resend is recognised by the room itself (the room decider appends nothing for a known
+ *   messageId; src/domain/room.ts), and a resend racing its original loses on the expectation.
+ * - An append to a stream deleted in the store (an EventStoreDB tombstone) fails with
+ *   `StreamDeletedError`; reads see the deleted stream as empty.
  * - Every stored event also has a global `position`, strictly increasing in commit order across all
  *   streams. `readAll` and `subscribeToAll` deliver in position order.
  * - Once `append` resolves, the events are durable (they survive `kill -9` of the process).
@@ -74,7 +88,11 @@ export interface SubscribeToAllOptions {
    * returned promise, so a slow handler slows the subscription rather than piling up events.
    */
   onEvent: (event: StoredEvent) => void | Promise<void>;
-  /** The subscription stopped because reading or `onEvent` failed. It does not restart by itself. */
+  /**
+   * The subscription stopped because `onEvent` failed (or reading failed in a way the adapter does
+   * not recover from). It does not restart by itself. Transport errors an adapter recovers from
+   * by resubscribing (EventStoreDB) are not reported here: the subscription goes on by itself.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -113,5 +131,12 @@ export class DuplicateEventIdError extends Error {
   constructor(readonly eventId: string) {
     super(`event ${eventId} is already stored`);
     this.name = 'DuplicateEventIdError';
+  }
+}
+
+export class StreamDeletedError extends Error {
+  constructor(readonly stream: string) {
+    super(`stream ${stream} was deleted in the event store; nothing can be appended to it again`);
+    this.name = 'StreamDeletedError';
   }
 }

@@ -22,6 +22,14 @@ export interface EventStoreFixture<S extends EventStore = EventStore> {
 export type RetentionCapability = 'deletesOldEvents' | 'keepsStreamMetadata';
 
 /**
+ * What a store does with event ids it already holds (the port's doc comment says which store does
+ * which): `uniqueStoreWide` (memory, SQLite) refuses any known id with DuplicateEventIdError;
+ * `repeatIsIdempotent` (EventStoreDB) only answers a repeated append (same ids at the same
+ * expected revision) with the original revisions, and checks nothing else.
+ */
+export type EventIdGuarantee = 'uniqueStoreWide' | 'repeatIsIdempotent';
+
+/**
  * The guarantees documented on the EventStore port, run against one adapter. Its retention
  * capabilities have suites of their own (deletesOldEvents.contract.ts, keepsStreamMetadata.contract.ts);
  * this one only checks that the adapter declares exactly the ones it is said to have.
@@ -33,8 +41,11 @@ export function eventStoreContract(
     /** Whether the backend keeps its events when closed and opened again (the fixture gives `reopen`). */
     persistent: boolean;
     retention: readonly RetentionCapability[];
+    /** Defaults to `uniqueStoreWide`. */
+    eventIds?: EventIdGuarantee;
   },
 ): void {
+  const storeWide = (options.eventIds ?? 'uniqueStoreWide') === 'uniqueStoreWide';
   describe(`EventStore contract: ${name}`, () => {
     let fixture: EventStoreFixture;
     let store: EventStore;
@@ -111,32 +122,53 @@ export function eventStoreContract(
         expect(all.slice(1, 4)).toEqual(result.events);
       });
 
-      it('rejects an event id already stored, in the same or another stream, storing nothing', async () => {
-        const stored = event();
-        await store.append('room-a', [stored], { expectedRevision: 0 });
-        for (const [stream, expectedRevision] of [['room-a', 1], ['room-b', 0]] as const) {
-          const error = await store.append(stream, [event(), stored], { expectedRevision }).catch((e: unknown) => e);
-          expect(error).toBeInstanceOf(DuplicateEventIdError);
-          expect(error).toMatchObject({ eventId: stored.id });
-        }
-        expect(await store.streamRevision('room-a')).toBe(1);
-        expect(await store.readStream('room-b')).toEqual([]);
-        expect(await store.readAll()).toHaveLength(1);
-      });
-
-      it('rejects an id repeated within one append', async () => {
-        const twice = event();
-        const error = await store.append('room-a', [twice, twice], { expectedRevision: 0 }).catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(DuplicateEventIdError);
-        expect(await store.headPosition()).toBe(0);
-      });
-
-      it('reports a resend as a duplicate even though its expected revision is now stale', async () => {
+      // Every store: a repeated append (a resend racing its original) never stores its events twice.
+      it('stores a repeated append (same ids, same expected revision) once', async () => {
         const sent = [event(), event()];
-        await store.append('room-a', sent, { expectedRevision: 0 });
-        const resend = await store.append('room-a', sent, { expectedRevision: 0 }).catch((e: unknown) => e);
-        expect(resend).toBeInstanceOf(DuplicateEventIdError);
+        const original = await store.append('room-a', sent, { expectedRevision: 0 });
+        const repeat = await store.append('room-a', sent, { expectedRevision: 0 }).catch((e: unknown) => e);
+        if (repeat instanceof DuplicateEventIdError) expect(repeat.eventId).toBe(sent[0]!.id);
+        else expect(repeat).toMatchObject({ revision: original.revision, events: original.events });
+        expect(await store.readStream('room-a')).toEqual(original.events);
       });
+
+      if (storeWide) {
+        it('rejects an event id already stored, in the same or another stream, storing nothing', async () => {
+          const stored = event();
+          await store.append('room-a', [stored], { expectedRevision: 0 });
+          for (const [stream, expectedRevision] of [['room-a', 1], ['room-b', 0]] as const) {
+            const error = await store.append(stream, [event(), stored], { expectedRevision }).catch((e: unknown) => e);
+            expect(error).toBeInstanceOf(DuplicateEventIdError);
+            expect(error).toMatchObject({ eventId: stored.id });
+          }
+          expect(await store.streamRevision('room-a')).toBe(1);
+          expect(await store.readStream('room-b')).toEqual([]);
+          expect(await store.readAll()).toHaveLength(1);
+        });
+
+        it('rejects an id repeated within one append', async () => {
+          const twice = event();
+          const error = await store.append('room-a', [twice, twice], { expectedRevision: 0 }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(DuplicateEventIdError);
+          expect(await store.headPosition()).toBe(0);
+        });
+
+        it('reports a resend as a duplicate even though its expected revision is now stale', async () => {
+          const sent = [event(), event()];
+          await store.append('room-a', sent, { expectedRevision: 0 });
+          const resend = await store.append('room-a', sent, { expectedRevision: 0 }).catch((e: unknown) => e);
+          expect(resend).toBeInstanceOf(DuplicateEventIdError);
+        });
+      } else {
+        it('answers a repeated append with the original revisions, and checks ids nowhere else', async () => {
+          const sent = [event(), event()];
+          const original = await store.append('room-a', sent, { expectedRevision: 0 });
+          expect(await store.append('room-a', sent, { expectedRevision: 0 })).toMatchObject({ revision: 2, events: original.events });
+          // Not a repeat (the expectation holds) or another stream: stored, known id or not.
+          expect(await store.append('room-b', [sent[0]!], { expectedRevision: 0 })).toMatchObject({ revision: 1 });
+          expect(await store.append('room-a', [sent[1]!], { expectedRevision: 2 })).toMatchObject({ revision: 3 });
+        });
+      }
 
       it('lets exactly one of several racing appends with the same expectation win', async () => {
         await store.append('room-a', [event()], { expectedRevision: 0 });
@@ -331,9 +363,11 @@ export function eventStoreContract(
       const next = await reopened.append('room-a', [event()], { expectedRevision: 2 });
       expect(next.revision).toBe(3);
       expect(next.position).toBeGreaterThan(before[2]?.position ?? Infinity);
-      const again: NewEvent = { id: before[0]?.id ?? '', type: 'RoomCreated', data: {} };
-      const duplicate = await reopened.append('room-c', [again], { expectedRevision: 0 }).catch((e: unknown) => e);
-      expect(duplicate).toBeInstanceOf(DuplicateEventIdError);
+      if (storeWide) {
+        const again: NewEvent = { id: before[0]?.id ?? '', type: 'RoomCreated', data: {} };
+        const duplicate = await reopened.append('room-c', [again], { expectedRevision: 0 }).catch((e: unknown) => e);
+        expect(duplicate).toBeInstanceOf(DuplicateEventIdError);
+      }
     });
   });
 }

@@ -15,17 +15,18 @@ const url = process.env.EVENTSTORE_URL;
 if (!url) {
   console.warn(
     '\n⚠ SKIPPED: the EventStoreDB contract suite. Set EVENTSTORE_URL=esdb://host:2113?tls=false to run it against a server.\n' +
-      '  Without a server, test/unit/esdbEventStore.unit.test.ts checks the adapter against a faked client.\n',
+      '  Without a server, the same suite runs on a faithful fake of the client (eventStore.esdbFake.int.test.ts).\n',
   );
 }
 
 describe.skipIf(!url)('EventStoreDB (skipped unless EVENTSTORE_URL is set)', () => {
-  // Each run uses its own stream prefix so runs against one server do not see each other.
+  // Each test uses its own stream prefix so runs against one (used) server do not see each other:
+  // namespacedStore keeps the head, and readAll's limit, to the run's own events.
   const shared = async () => {
     const run = `t${randomUUID().slice(0, 8)}`;
     const store = namespacedStore(createEsdbEventStore({ connectionString: url! }), run);
     return { store, cleanup: async () => {} };
   };
-  eventStoreContract('esdb', shared, { persistent: false, retention: ['keepsStreamMetadata'] });
+  eventStoreContract('esdb', shared, { persistent: false, retention: ['keepsStreamMetadata'], eventIds: 'repeatIsIdempotent' });
   keepsStreamMetadataContract('esdb', shared);
 });

@@ -28,6 +28,10 @@ export function namespacedStore<S extends EventStore>(inner: S, run: string): Ev
     return uuid;
   };
   const out = (event: StoredEvent): StoredEvent => ({ ...event, id: idOut(event.id), stream: event.stream.replace(`room-${run}`, 'room-') });
+  // The newest position of this run's events. The inner store's head is the whole server's, which
+  // other runs (and other applications) keep moving; each run has its own wrapper, and nothing but
+  // the wrapper writes the run's streams, so its own appends are all there is to know.
+  let head = 0;
   const port: EventStore = {
     async append(stream, events, options) {
       const result = await inner.append(toInner(stream), events.map((e) => ({ ...e, id: idIn(e.id) })), options).catch((error: unknown) => {
@@ -38,16 +42,27 @@ export function namespacedStore<S extends EventStore>(inner: S, run: string): Ev
         }
         throw error;
       });
+      head = Math.max(head, result.position);
       return { ...result, events: result.events.map(out) };
     },
     async readStream(stream, options) {
       return (await inner.readStream(toInner(stream), options)).map(out);
     },
     streamRevision: (stream) => inner.streamRevision(toInner(stream)),
-    async readAll(options) {
-      return (await inner.readAll(options)).filter((e) => mine(e.stream)).map(out);
+    async readAll({ afterPosition = 0, limit = Infinity } = {}) {
+      // The limit counts this run's events: page through the inner store until it is met or the
+      // log ends (a page of other runs' events alone must not end the read).
+      const found: StoredEvent[] = [];
+      const page = 500;
+      for (let after = afterPosition; found.length < limit; ) {
+        const raw = await inner.readAll({ afterPosition: after, limit: page });
+        for (const e of raw) if (mine(e.stream) && found.length < limit) found.push(out(e));
+        if (raw.length < page) break;
+        after = raw.at(-1)!.position;
+      }
+      return found;
     },
-    headPosition: () => inner.headPosition(),
+    headPosition: async () => head,
     subscribeToAll({ afterPosition, onEvent, onError }) {
       return inner.subscribeToAll({ afterPosition, onError, onEvent: (e) => (mine(e.stream) ? onEvent(out(e)) : undefined) });
     },

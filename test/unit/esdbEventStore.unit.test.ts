@@ -1,45 +1,31 @@
-import { ANY, NO_STREAM, START, StreamNotFoundError, WrongExpectedVersionError } from '@eventstore/db-client';
+import { randomUUID } from 'node:crypto';
+import { ANY, NO_STREAM, START, WrongExpectedVersionError } from '@eventstore/db-client';
+import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { DuplicateEventIdError, WrongExpectedRevisionError, type StoredEvent } from '../../src/eventStore/eventStore.js';
+import { StreamDeletedError, WrongExpectedRevisionError, type NewEvent, type StoredEvent } from '../../src/eventStore/eventStore.js';
 import {
   createEsdbEventStore,
   esdbPosition,
   expectedRevisionForEsdb,
   mapEsdbError,
-  resilientSubscription,
   retentionMetadata,
   seqOfRevision,
-  type EsdbClient,
 } from '../../src/eventStore/esdbEventStore.js';
+import { createFakeEsdbClient, createFakeEsdbServer, type FakeEsdbClient } from '../support/fakeEsdbClient.js';
+import { until } from '../contracts/eventStore.contract.js';
 
 /*
- * No EventStoreDB server can run on this machine, so what can be checked without one is checked
- * here, with the client faked at its edge (the methods the adapter calls). The same contract suite
- * as the other adapters runs against a real server when EVENTSTORE_URL is set
- * (test/contracts/eventStore.esdb.int.test.ts).
+ * No EventStoreDB server can run on this machine. The adapter is checked here against the
+ * faithful fake of @eventstore/db-client 6.2.1 and the server (test/support/fakeEsdbClient.ts,
+ * which cites the client's source for each behaviour), one test per finding of issue 13; the whole
+ * contract suite runs on the same fake in test/contracts/eventStore.esdbFake.int.test.ts, and
+ * against a real server when EVENTSTORE_URL is set (eventStore.esdb.int.test.ts).
  */
-const recorded = (stream: string, revision: number, position: number, type = 'MessageEdited') => ({
-  event: {
-    streamId: stream,
-    id: `id-${stream}-${revision}`,
-    isJson: true,
-    type,
-    data: { roomId: stream.slice(5), n: revision },
-    revision: BigInt(revision),
-    position: { commit: BigInt(position), prepare: BigInt(position) },
-    created: new Date(1_700_000_000_000 + position),
-    metadata: undefined,
-  },
-});
-
-async function* iterate<T>(items: T[], thenThrow?: unknown) {
-  for (const item of items) yield item;
-  if (thenThrow) throw thenThrow;
-}
-
-function fakeClient(overrides: Partial<Record<keyof EsdbClient, unknown>>): EsdbClient {
-  return { dispose: async () => {}, ...overrides } as unknown as EsdbClient;
-}
+const posted = (n = 0, data: unknown = { n }): NewEvent => ({ id: randomUUID(), type: 'MessagePosted', data });
+const opened = (options: Parameters<typeof createFakeEsdbClient>[0] = {}) => {
+  const client = createFakeEsdbClient(options);
+  return { client, server: client.server, store: createEsdbEventStore({ client, resubscribeDelayMs: 5 }) };
+};
 
 describe('EventStoreDB mapping', () => {
   it('maps stream revisions (from 0) to seqs (from 1) and back for expected revisions', () => {
@@ -68,67 +54,6 @@ describe('EventStoreDB mapping', () => {
   });
 });
 
-describe('EventStoreDB adapter with a faked client', () => {
-  it('reads a missing stream as empty (ESDB throws StreamNotFound while iterating)', async () => {
-    const store = createEsdbEventStore({
-      client: fakeClient({ readStream: () => iterate([], new StreamNotFoundError(undefined, 'room-x')) }),
-    });
-    expect(await store.readStream('room-x')).toEqual([]);
-    expect(await store.streamRevision('room-x')).toBe(0);
-  });
-
-  it('reads a stream with seqs from 1, and asks ESDB for revision seq-1', async () => {
-    const asked: unknown[] = [];
-    const store = createEsdbEventStore({
-      client: fakeClient({
-        readStream: (_stream: string, options: unknown) => {
-          asked.push(options);
-          return iterate([recorded('room-a', 2, 300), recorded('room-a', 3, 400)]);
-        },
-      }),
-    });
-    const events = await store.readStream('room-a', { fromRevision: 3, limit: 2 });
-    expect(events.map((e) => [e.revision, e.position, e.stream])).toEqual([
-      [3, 300, 'room-a'],
-      [4, 400, 'room-a'],
-    ]);
-    expect(asked[0]).toMatchObject({ fromRevision: 2n, maxCount: 2, direction: 'forwards' });
-  });
-
-  it('maps a racing append to WrongExpectedRevisionError', async () => {
-    const store = createEsdbEventStore({
-      client: fakeClient({
-        appendToStream: async () => {
-          throw new WrongExpectedVersionError(undefined, { streamName: 'room-a', expected: 1n, current: 2n });
-        },
-      }),
-    });
-    await expect(store.append('room-a', [{ id: 'e', type: 'T', data: {} }], { expectedRevision: 2 })).rejects.toMatchObject({
-      name: 'WrongExpectedRevisionError',
-      expected: 2,
-      actual: 3,
-    });
-  });
-
-  it('reports an append ESDB recognised as a repeat (stream did not move) as DuplicateEventIdError', async () => {
-    const store = createEsdbEventStore({
-      client: fakeClient({ appendToStream: async () => ({ success: true, nextExpectedRevision: 4n, position: { commit: 9n, prepare: 9n } }) }),
-    });
-    // Expected 5 (ESDB revision 4) + 1 event should end at 6; ESDB says the stream is still at 5.
-    await expect(store.append('room-a', [{ id: 'same', type: 'T', data: {} }], { expectedRevision: 5 })).rejects.toBeInstanceOf(
-      DuplicateEventIdError,
-    );
-  });
-
-  it('returns the new revision and seqs of an accepted append', async () => {
-    const store = createEsdbEventStore({
-      client: fakeClient({ appendToStream: async () => ({ success: true, nextExpectedRevision: 6n, position: { commit: 900n, prepare: 900n } }) }),
-    });
-    const result = await store.append('room-a', [1, 2].map((n) => ({ id: `e${n}`, type: 'T', data: { n } })), { expectedRevision: 5 });
-    expect(result).toMatchObject({ revision: 7, position: 900 });
-    expect(result.events.map((e) => e.revision)).toEqual([6, 7]);
-  });
-});
 
 describe('EventStoreDB retention through stream metadata', () => {
   it('maps truncateBefore (a seq) to $tb (a revision), only forwards, keeps other metadata, and reports no change as null', () => {
@@ -142,63 +67,182 @@ describe('EventStoreDB retention through stream metadata', () => {
     expect(retentionMetadata({}, { truncateBefore: 1 })).toBeNull();
   });
 
-  it('writes metadata against the metastream revision it read, retries on a race, and skips a write that changes nothing', async () => {
-    const writes: Array<{ stream: string; metadata: unknown; expectedRevision: unknown }> = [];
-    let metastream: { metadata?: Record<string, unknown>; metastreamRevision?: bigint } = {};
-    let raceOnce = true;
-    const store = createEsdbEventStore({
-      client: fakeClient({
-        getStreamMetadata: async () => metastream,
-        setStreamMetadata: async (stream: string, metadata: Record<string, unknown>, options: { expectedRevision: unknown }) => {
-          if (raceOnce) {
-            // Another node set maxCount in between: the write must be redone on top of it.
-            raceOnce = false;
-            metastream = { metadata: { maxCount: 100 }, metastreamRevision: 0n };
-            throw new WrongExpectedVersionError(undefined, { streamName: `$$${stream}`, expected: -1n, current: 0n });
-          }
-          writes.push({ stream, metadata, expectedRevision: options.expectedRevision });
-          metastream = { metadata, metastreamRevision: (metastream.metastreamRevision ?? -1n) + 1n };
-        },
-      }),
-    });
-    await store.setStreamRetention('room-a', { truncateBefore: 8 });
-    expect(writes).toEqual([{ stream: 'room-a', metadata: { maxCount: 100, truncateBefore: 7 }, expectedRevision: 0n }]);
-    await store.setStreamRetention('room-a', { truncateBefore: 8, maxCount: 100 });
-    expect(writes).toHaveLength(1);
+});
+
+describe('finding 1: every retention-metadata write after the first', () => {
+  it('the fake answers getStreamMetadata as client 6.2.1 does: metastreamRevision is a log position', async () => {
+    const { client, store } = opened();
+    await store.append('room-a', [posted()], { expectedRevision: 0 });
+    await store.setStreamRetention('room-a', { maxCount: 5 });
+    const { metastreamRevision } = await client.getStreamMetadata('room-a');
+    // The metastream has one event (revision 0); the client reports its commit position instead.
+    expect(metastreamRevision).toBeGreaterThan(0n);
+  });
+
+  it('moves $tb again and again, with $maxCount set too, expecting the metastream revision', async () => {
+    const { client, server, store } = opened();
+    await store.append('room-a', Array.from({ length: 10 }, (_, i) => posted(i)), { expectedRevision: 0 });
+    await store.setStreamRetention('room-a', { maxCount: 8 });
+    await store.setStreamRetention('room-a', { truncateBefore: 4 });
+    await store.setStreamRetention('room-a', { truncateBefore: 6 });
+    expect(server.streams.get('$$room-a')!.events.map((e) => e.data)).toEqual([{ $maxCount: 8 }, { $maxCount: 8, $tb: 3 }, { $maxCount: 8, $tb: 5 }]);
+    expect((await store.readStream('room-a')).map((e) => e.revision)).toEqual([6, 7, 8, 9, 10]);
+    expect(client.calls.setStreamMetadata).toBe(3);
+  });
+
+  it('keeps other metadata (an ACL) as stored, and redoes a write another node raced', async () => {
+    const { client, server, store } = opened();
+    await store.append('room-a', [posted()], { expectedRevision: 0 });
+    await client.setStreamMetadata('room-a', { acl: { readRoles: ['$admins'] } });
+    const setStreamMetadata = client.setStreamMetadata.bind(client);
+    let raced = false;
+    client.setStreamMetadata = (async (...args: Parameters<typeof setStreamMetadata>) => {
+      if (!raced) {
+        raced = true;
+        await setStreamMetadata('room-a', { acl: { readRoles: ['$admins'] }, maxCount: 100 }, { expectedRevision: 0n });
+      }
+      return setStreamMetadata(...args);
+    }) as typeof setStreamMetadata;
+    await store.setStreamRetention('room-a', { truncateBefore: 1_000 });
+    expect(server.streams.get('$$room-a')!.events.at(-1)!.data).toEqual({ $acl: { $r: ['$admins'] }, $maxCount: 100, $tb: 999 });
   });
 });
 
-describe('EventStoreDB subscription: filter, checkpoint, resubscribe', () => {
-  it('subscribes with the room- prefix filter, resubscribes from the last delivered position after an error, and skips repeats', async () => {
-    const calls: Array<{ fromPosition: unknown; filter: unknown }> = [];
-    const client = fakeClient({
-      subscribeToAll: (options: { fromPosition: unknown; filter: unknown }) => {
-        calls.push(options);
-        const generator =
-          calls.length === 1
-            ? iterate([recorded('room-a', 0, 100), recorded('room-b', 0, 200)], new Error('connection reset'))
-            : // The server may send the checkpoint's event again after a reconnect.
-              iterate([recorded('room-b', 0, 200), recorded('room-a', 1, 300)]);
-        return Object.assign(generator, { unsubscribe: async () => {} });
-      },
-    });
-    const delivered: StoredEvent[] = [];
+describe('finding 2: reads of $all, which holds much besides room events', () => {
+  it('finds the newest room event behind thousands of metadata, system and foreign events', async () => {
+    const { server, store } = opened();
+    const { position } = await store.append('room-a', [posted()], { expectedRevision: 0 });
+    for (let i = 0; i < 2_100; i++) server.write(i % 2 ? `$$room-x${i}` : `orders-${i}`, i % 2 ? '$metadata' : 'OrderPlaced', { $tb: i });
+    expect(await store.headPosition()).toBe(position);
+  });
+
+  it('reads on past raw windows without room events, and fills the limit when room events are sparse', async () => {
+    const { server, store } = opened();
+    const first = await store.append('room-a', [posted()], { expectedRevision: 0 });
+    // The first retention run over 2,000 idle rooms: 2,000 metadata events and nothing else.
+    for (let i = 0; i < 2_500; i++) server.write(`$$room-idle${i}`, '$metadata', { $maxCount: 100 });
+    const next = await store.append('room-a', [posted()], { expectedRevision: 1 });
+    expect(await store.readAll({ afterPosition: first.position })).toEqual(next.events);
+    for (let i = 0; i < 30; i++) {
+      await store.append('room-b', [posted()], { expectedRevision: 'any' });
+      for (let j = 0; j < 50; j++) server.write('orders-1', 'OrderPlaced', { j });
+    }
+    expect(await store.readAll({ limit: 25 })).toHaveLength(25);
+    expect(await store.readAll()).toHaveLength(32);
+  });
+});
+
+describe('finding 3: a read left early is cancelled', () => {
+  it('holds no call open on the server after reads that stop before the end', async () => {
+    const { server, store } = opened();
+    for (let i = 0; i < 10; i++) await store.append('room-a', Array.from({ length: 20 }, (_, j) => posted(j)), { expectedRevision: 'any' });
+    expect(await store.readAll({ limit: 20 })).toHaveLength(20);
+    expect(await store.readAll({ afterPosition: 1, limit: 3 })).toHaveLength(3);
+    await store.headPosition();
+    await store.streamRevision('room-a');
+    await store.readStream('room-a', { limit: 2 });
+    expect(server.openCalls.size).toBe(0);
+  });
+});
+
+describe('finding 4: event ids on EventStoreDB', () => {
+  it('answers a repeated append with the original events (positions and times as stored), storing nothing', async () => {
+    const { server, store } = opened();
+    server.clockSkewMs = 60_000;
+    const sent = [posted(1), posted(2)];
+    const original = await store.append('room-a', sent, { expectedRevision: 0 });
+    const repeat = await store.append('room-a', sent, { expectedRevision: 0 });
+    expect(repeat).toEqual(original);
+    expect(await store.readStream('room-a')).toEqual(original.events);
+  });
+});
+
+describe('finding 5: the subscription', () => {
+  it('stops for good when onEvent throws: reported once, not restarted, the server call ended', async () => {
+    const { client, server, store } = opened();
     const errors: unknown[] = [];
-    const subscription = resilientSubscription({
-      client,
-      prefix: 'room-',
-      afterPosition: 50,
-      onEvent: (event) => void delivered.push(event),
-      onError: (error) => errors.push(error),
-      delayMs: 5,
-    });
-    const deadline = Date.now() + 2_000;
-    while (delivered.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    await subscription.close();
-    expect(delivered.map((e) => e.position)).toEqual([100, 200, 300]);
-    expect(calls[0]!.fromPosition).toEqual({ commit: 50n, prepare: 50n });
-    expect(calls[1]!.fromPosition).toEqual({ commit: 200n, prepare: 200n });
-    expect(JSON.stringify(calls[0]!.filter)).toContain('room-');
-    expect(String(errors[0])).toContain('connection reset');
+    const failure = new Error('projection failed');
+    store.subscribeToAll({ afterPosition: 0, onEvent: () => Promise.reject(failure), onError: (error) => errors.push(error) });
+    await store.append('room-a', [posted(), posted()], { expectedRevision: 0 });
+    await until(() => errors.length === 1);
+    await delay(100);
+    expect(errors).toEqual([failure]);
+    expect(client.calls.subscribeToAll).toBe(1);
+    expect(server.openCalls.size).toBe(0);
+    await store.close();
+  });
+
+  it('resubscribes after a transport error without telling the consumer, from where it was, once', async () => {
+    const logged: unknown[] = [];
+    const client = createFakeEsdbClient();
+    const store = createEsdbEventStore({ client, resubscribeDelayMs: 5, onError: (error) => logged.push(error) });
+    const received: StoredEvent[] = [];
+    const errors: unknown[] = [];
+    store.subscribeToAll({ afterPosition: 0, onEvent: (e) => void received.push(e), onError: (error) => errors.push(error) });
+    const first = await store.append('room-a', [posted(), posted()], { expectedRevision: 0 });
+    await until(() => received.length === 2);
+    client.server.dropSubscriptions();
+    const second = await store.append('room-a', [posted()], { expectedRevision: 2 });
+    await until(() => received.length === 3);
+    await delay(50);
+    expect(received).toEqual([...first.events, ...second.events]);
+    expect(errors).toEqual([]);
+    expect(logged).toHaveLength(1);
+    expect(client.calls.subscribeToAll).toBe(2);
+    expect(client.server.subscriptions.size).toBe(1);
+    await store.close();
+    expect(client.server.openCalls.size).toBe(0);
+  });
+});
+
+describe('finding 7: appends, close, errors', () => {
+  it('stores an append over the 1 MiB maximum append size, in parts, with contiguous revisions', async () => {
+    const { store } = opened();
+    const big = Array.from({ length: 5 }, (_, i) => posted(i, { body: 'x'.repeat(400_000) }));
+    const result = await store.append('room-a', big, { expectedRevision: 0 });
+    expect(result.events.map((e) => e.revision)).toEqual([1, 2, 3, 4, 5]);
+    expect((await store.readStream('room-a')).map((e) => e.id)).toEqual(big.map((e) => e.id));
+    const tooBig = store.append('room-a', [posted(0, { body: 'x'.repeat(1_100_000) })], { expectedRevision: 5 });
+    await expect(tooBig).rejects.toThrow(/maximum append size/);
+  });
+
+  it("returns each event's own position and the server's time, as reads do", async () => {
+    const { server, store } = opened();
+    server.clockSkewMs = 60_000;
+    const result = await store.append('room-a', [posted(1), posted(2), posted(3)], { expectedRevision: 0 });
+    expect(new Set(result.events.map((e) => e.position)).size).toBe(3);
+    expect(result.events).toEqual(await store.readStream('room-a'));
+    expect(result.position).toBe(result.events[2]!.position);
+  });
+
+  it('closes at once, even while a subscription waits to resubscribe, and closes the channel', async () => {
+    const client = createFakeEsdbClient();
+    const store = createEsdbEventStore({ client, resubscribeDelayMs: 5_000 });
+    store.subscribeToAll({ afterPosition: 0, onEvent: () => {} });
+    await delay(10);
+    client.server.dropSubscriptions();
+    await delay(10);
+    const started = Date.now();
+    await store.close();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(client.channelClosed).toBe(true);
+    expect(await store.ping()).toBe(false);
+  });
+
+  it('treats a resolved failure (throwOnAppendFailure=false) as the conflict it is', async () => {
+    const { store } = opened({ throwOnAppendFailure: false });
+    await store.append('room-a', [posted(), posted()], { expectedRevision: 0 });
+    const error = await store.append('room-a', [posted()], { expectedRevision: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+    expect(error).toMatchObject({ expected: 1, actual: 2 });
+    expect(await store.streamRevision('room-a')).toBe(2);
+  });
+
+  it('maps a deleted stream: appends fail with StreamDeletedError, reads are empty', async () => {
+    const { server, store } = opened();
+    await store.append('room-a', [posted()], { expectedRevision: 0 });
+    server.tombstone('room-a');
+    await expect(store.append('room-a', [posted()], { expectedRevision: 1 })).rejects.toBeInstanceOf(StreamDeletedError);
+    expect(await store.readStream('room-a')).toEqual([]);
   });
 });
