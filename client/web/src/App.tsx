@@ -5,7 +5,10 @@ import { Sidebar } from './components/Sidebar.js';
 import { RoomView } from './components/RoomView.js';
 import { ReconnectingBanner, StatusBadge } from './components/StatusBadge.js';
 import { Notices } from './components/Notices.js';
+import { ChangeName } from './components/ChangeName.js';
 import { useNotices } from './hooks.js';
+import { useUnread } from './readMarksHook.js';
+import { useRoomLists } from './roomLists.js';
 import { loadSession, roomFromHash, roomHash, saveSession } from './session.js';
 
 export function App() {
@@ -19,7 +22,7 @@ export function App() {
     setSession(null);
   }, []);
   if (!session) return <NameForm onSession={signIn} />;
-  return <Chat key={session.token} session={session} onSignOut={signOut} />;
+  return <Chat key={session.token} session={session} onSignOut={signOut} onSession={signIn} />;
 }
 
 function useHashRoom(): [string | null, (roomId: string | null) => void] {
@@ -35,7 +38,14 @@ function useHashRoom(): [string | null, (roomId: string | null) => void] {
   return [roomId, open];
 }
 
-function Chat({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+interface ChatProps {
+  session: Session;
+  onSignOut: () => void;
+  /** A new session for the same user (a rename keeps the user id). */
+  onSession: (session: Session) => void;
+}
+
+function Chat({ session, onSignOut, onSession }: ChatProps) {
   // One client (one WebSocket to the node that served this page) per session, made and closed by
   // the same effect (so React's StrictMode double mount cannot leave a closed one behind).
   const [client, setClient] = useState<ChatClient | null>(null);
@@ -45,14 +55,16 @@ function Chat({ session, onSignOut }: { session: Session; onSignOut: () => void 
     return () => void made.close();
   }, [session.token]);
   if (!client) return null;
-  return <ChatScreen client={client} session={session} onSignOut={onSignOut} />;
+  return <ChatScreen client={client} session={session} onSignOut={onSignOut} onSession={onSession} />;
 }
 
-function ChatScreen({ client, session, onSignOut }: { client: ChatClient; session: Session; onSignOut: () => void }) {
+function ChatScreen({ client, session, onSignOut, onSession }: ChatProps & { client: ChatClient }) {
   const [roomId, openRoom] = useHashRoom();
   // A password typed in "join by id" travels to the room view once, not through the URL.
   const [passwords, setPasswords] = useState<Record<string, string>>({});
   const { notices, show, dismiss } = useNotices(client);
+  const lists = useRoomLists(client);
+  const { unread } = useUnread(session.user.id, lists.mine, roomId);
   // A token the server no longer accepts (expired, or the secret changed): start over.
   useEffect(() => client.onStatus((status) => status === 'closed' && client.error?.code === 'UNAUTHENTICATED' && onSignOut()), [client, onSignOut]);
 
@@ -63,12 +75,7 @@ function ChatScreen({ client, session, onSignOut }: { client: ChatClient; sessio
           roomlog
         </a>
         <StatusBadge client={client} />
-        <span className="me" data-testid="me">
-          {session.user.name}
-        </span>
-        <button type="button" className="link" onClick={onSignOut}>
-          Change name
-        </button>
+        <ChangeName client={client} session={session} onSession={onSession} onNewIdentity={onSignOut} />
       </header>
       <div className="alerts">
         <ReconnectingBanner client={client} />
@@ -76,6 +83,10 @@ function ChatScreen({ client, session, onSignOut }: { client: ChatClient; sessio
       </div>
       <Sidebar
         client={client}
+        mine={lists.mine}
+        directory={lists.directory}
+        unread={unread}
+        onRefresh={lists.refresh}
         currentRoomId={roomId}
         onOpen={(id, password) => {
           if (password) setPasswords((p) => ({ ...p, [id]: password }));
@@ -85,7 +96,20 @@ function ChatScreen({ client, session, onSignOut }: { client: ChatClient; sessio
       />
       <main className="main">
         {roomId ? (
-          <RoomView key={roomId} client={client} roomId={roomId} me={session.user} initialPassword={passwords[roomId]} onBack={() => openRoom(null)} onUnauthenticated={onSignOut} />
+          <RoomView
+            key={roomId}
+            client={client}
+            roomId={roomId}
+            me={session.user}
+            initialPassword={passwords[roomId]}
+            onBack={() => openRoom(null)}
+            onUnauthenticated={onSignOut}
+            onMembershipChanged={lists.refresh}
+            onLeft={() => {
+              lists.refresh();
+              openRoom(null);
+            }}
+          />
         ) : (
           <div className="empty-main">
             <p>Pick a room on the left, or create one.</p>

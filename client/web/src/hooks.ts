@@ -60,15 +60,21 @@ export function useTimeline(client: ChatClient, roomId: string, me: User) {
     }
   }, [client, roomId, oldestSeq, state.hasOlder, loadingOlder]);
 
+  // Sends go out one after another, in the order they were written: a send the rate limit holds
+  // back (the client library retries it by itself after the server's retryAfterMs) must not be
+  // overtaken by the next one.
+  const sendQueue = useRef<Promise<unknown>>(Promise.resolve());
   const send = useCallback(
     (body: string, clientMessageId: string = newClientMessageId()) => {
       dispatch({ type: 'sending', pending: { clientMessageId, body, author: me, error: null } });
-      client.send(roomId, body, { clientMessageId }).then(
-        (message) => dispatch({ type: 'sent', clientMessageId, message }),
-        (e: unknown) => {
-          const text = e instanceof ChatClientError && e.code === 'RATE_LIMITED' ? `Not sent: too fast, retry in ${Math.ceil((e.retryAfterMs ?? 1000) / 1000)} s` : `Not sent: ${errorText(e)}`;
-          dispatch({ type: 'sendFailed', clientMessageId, error: text });
-        },
+      sendQueue.current = sendQueue.current.then(() =>
+        client.send(roomId, body, { clientMessageId }).then(
+          (message) => dispatch({ type: 'sent', clientMessageId, message }),
+          (e: unknown) => {
+            const text = e instanceof ChatClientError && e.code === 'RATE_LIMITED' ? `Not sent: too fast, retry in ${Math.ceil((e.retryAfterMs ?? 1000) / 1000)} s` : `Not sent: ${errorText(e)}`;
+            dispatch({ type: 'sendFailed', clientMessageId, error: text });
+          },
+        ),
       );
     },
     [client, roomId, me],

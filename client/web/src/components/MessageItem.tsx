@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Message } from '../../../src/index.js';
 import { errorText } from '../hooks.js';
+import { linkify } from '../messageText.js';
 import type { PendingSend } from '../timeline.js';
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -8,11 +9,30 @@ const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-di
 interface MessageItemProps {
   message: Message;
   mine: boolean;
+  /** Continues the previous message's group (same author, moments later): no name of its own. */
+  continues?: boolean;
   onEdit: (messageId: string, body: string) => Promise<void>;
   onDelete: (messageId: string) => Promise<void>;
 }
 
-export function MessageItem({ message, mine, onEdit, onDelete }: MessageItemProps) {
+/** A body as text with its http(s) links clickable (messageText.ts); nothing else becomes markup. */
+export function MessageBody({ body }: { body: string }) {
+  return (
+    <>
+      {linkify(body).map((part, i) =>
+        part.kind === 'link' ? (
+          <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+            {part.text}
+          </a>
+        ) : (
+          part.text
+        ),
+      )}
+    </>
+  );
+}
+
+export function MessageItem({ message, mine, continues = false, onEdit, onDelete }: MessageItemProps) {
   const [mode, setMode] = useState<'view' | 'edit' | 'confirm-delete'>('view');
   const [draft, setDraft] = useState(message.body);
   const [error, setError] = useState<string | null>(null);
@@ -33,9 +53,19 @@ export function MessageItem({ message, mine, onEdit, onDelete }: MessageItemProp
   };
 
   return (
-    <li className={`message ${mine ? 'mine' : ''} ${message.deleted ? 'deleted' : ''}`} data-testid="message" data-seq={message.seq} data-message-id={message.id}>
+    <li
+      className={`message ${mine ? 'mine' : ''} ${message.deleted ? 'deleted' : ''} ${continues ? 'continues' : ''}`}
+      data-testid="message"
+      data-seq={message.seq}
+      data-message-id={message.id}
+      data-continues={continues ? 'true' : undefined}
+    >
       <div className="meta">
-        <span className="author">{message.author.name}</span>
+        {!continues && (
+          <span className="author" title={message.author.name}>
+            {message.author.name}
+          </span>
+        )}
         <time dateTime={message.createdAt}>{time(message.createdAt)}</time>
         {message.editedAt && !message.deleted && <span className="muted small">(edited)</span>}
       </div>
@@ -49,7 +79,7 @@ export function MessageItem({ message, mine, onEdit, onDelete }: MessageItemProp
         </form>
       ) : (
         <p className="body" data-testid="message-body">
-          {message.deleted ? <em className="muted">message deleted</em> : message.body}
+          {message.deleted ? <em className="muted">message deleted</em> : <MessageBody body={message.body} />}
         </p>
       )}
       {mine && !message.deleted && mode === 'view' && (
@@ -82,7 +112,9 @@ export function PendingItem({ pending, onRetry, onDiscard }: { pending: PendingS
   return (
     <li className={`message mine pending ${pending.error ? 'failed' : ''}`} data-testid="pending-message">
       <div className="meta">
-        <span className="author">{pending.author.name}</span>
+        <span className="author" title={pending.author.name}>
+          {pending.author.name}
+        </span>
         <span className="muted small">{pending.error ? '' : 'sending…'}</span>
       </div>
       <p className="body">{pending.body}</p>

@@ -6,9 +6,10 @@ export function PresenceList({ presence, me }: { presence: Presence | null; me: 
       <h2>Here now {presence && <span className="muted">({presence.count})</span>}</h2>
       <ul data-testid="presence-list">
         {presence?.online.map((user) => (
-          <li key={user.id} data-user-id={user.id}>
-            <span className="dot" aria-hidden="true" /> {user.name}
-            {user.id === me.id && <span className="muted"> (you)</span>}
+          <li key={user.id} data-user-id={user.id} title={user.name}>
+            <span className="dot" aria-hidden="true" />
+            <span className="name">{user.name}</span>
+            {user.id === me.id && <span className="muted you">(you)</span>}
           </li>
         ))}
       </ul>

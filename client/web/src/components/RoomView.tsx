@@ -12,18 +12,25 @@ interface RoomViewProps {
   initialPassword: string | undefined;
   onBack: () => void;
   onUnauthenticated: () => void;
+  /** The user joined (the lists of rooms should show it). */
+  onMembershipChanged: () => void;
+  /** The user left the room. */
+  onLeft: () => void;
 }
 
 type JoinState = { kind: 'joining' } | { kind: 'joined'; room: Room } | { kind: 'password'; error: string | null } | { kind: 'failed'; error: string };
 
 /** Joins the room (a no-op for members; a private room asks for its password), then shows it. */
-export function RoomView({ client, roomId, me, initialPassword, onBack, onUnauthenticated }: RoomViewProps) {
+export function RoomView({ client, roomId, me, initialPassword, onBack, onUnauthenticated, onMembershipChanged, onLeft }: RoomViewProps) {
   const [join, setJoin] = useState<JoinState>({ kind: 'joining' });
 
   const attempt = (password: string | undefined) => {
     setJoin({ kind: 'joining' });
     client.joinRoom(roomId, password).then(
-      (room) => setJoin({ kind: 'joined', room }),
+      (room) => {
+        setJoin({ kind: 'joined', room });
+        onMembershipChanged();
+      },
       (e: unknown) => {
         if (e instanceof ChatClientError && e.code === 'UNAUTHENTICATED') return onUnauthenticated();
         if (e instanceof ChatClientError && e.code === 'FORBIDDEN') return setJoin({ kind: 'password', error: password === undefined ? null : e.message });
@@ -34,7 +41,7 @@ export function RoomView({ client, roomId, me, initialPassword, onBack, onUnauth
   };
   useEffect(() => attempt(initialPassword), [client, roomId]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  if (join.kind === 'joined') return <JoinedRoom client={client} room={join.room} me={me} onBack={onBack} />;
+  if (join.kind === 'joined') return <JoinedRoom client={client} room={join.room} me={me} onBack={onBack} onLeft={onLeft} />;
   return (
     <section className="room">
       <RoomHeader title="Room" onBack={onBack} />
@@ -82,11 +89,20 @@ function RoomHeader({ title, onBack, children }: { title: string; onBack: () => 
   );
 }
 
-function JoinedRoom({ client, room, me, onBack }: { client: ChatClient; room: Room; me: User; onBack: () => void }) {
+function JoinedRoom({ client, room, me, onBack, onLeft }: { client: ChatClient; room: Room; me: User; onBack: () => void; onLeft: () => void }) {
   const timeline = useTimeline(client, room.id, me);
   const presence = usePresence(client, room.id);
   const typing = useTypingSignal(client, room.id);
   const [showPeople, setShowPeople] = useState(false);
+  const [leaving, setLeaving] = useState<'idle' | 'confirm' | 'busy'>('idle');
+  const [leaveError, setLeaveError] = useState<string | null>(null);
+  const leave = () => {
+    setLeaving('busy');
+    client.leaveRoom(room.id).then(onLeft, (e: unknown) => {
+      setLeaving('idle');
+      setLeaveError(errorText(e));
+    });
+  };
 
   return (
     <section className={`room ${showPeople ? 'show-people' : ''}`} data-room-id={room.id}>
@@ -95,14 +111,33 @@ function JoinedRoom({ client, room, me, onBack }: { client: ChatClient; room: Ro
         <button type="button" className="presence-count link" data-testid="presence-count" onClick={() => setShowPeople((v) => !v)} aria-expanded={showPeople}>
           <span className="dot" aria-hidden="true" /> {presence ? presence.count : '…'} online
         </button>
+        {leaving === 'idle' ? (
+          <button type="button" className="link leave" onClick={() => (room.private ? setLeaving('confirm') : leave())}>
+            Leave
+          </button>
+        ) : (
+          leaving === 'busy' && <span className="muted small">Leaving…</span>
+        )}
       </RoomHeader>
-      {room.private && (
-        <p className="room-id muted small">
-          Room id <code>{room.id}</code>: share it with the password.
-        </p>
+      {leaving === 'confirm' && (
+        <div className="confirm-leave banner" role="alert">
+          <span>Leave this private room? You will need its password to come back.</span>
+          <button type="button" className="danger" onClick={leave}>
+            Leave
+          </button>
+          <button type="button" className="link" onClick={() => setLeaving('idle')}>
+            Stay
+          </button>
+        </div>
       )}
+      {leaveError && <p className="error banner">{leaveError}</p>}
       <div className="room-body">
         <div className="conversation">
+          {room.private && (
+            <p className="room-id muted small">
+              Room id <code>{room.id}</code>: share it with the password.
+            </p>
+          )}
           {timeline.error && <p className="error banner">{timeline.error}</p>}
           <MessageList timeline={timeline} me={me} />
           <TypingLine presence={presence} me={me} />

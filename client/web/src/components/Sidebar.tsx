@@ -1,56 +1,101 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { ChatClient, Notice, Room } from '../../../src/index.js';
 import { errorText } from '../hooks.js';
 
 interface SidebarProps {
   client: ChatClient;
+  /** The user's rooms (null while loading). */
+  mine: Room[] | null;
+  /** Public rooms, most active first (null while loading). */
+  directory: Room[] | null;
+  unread: Map<string, number>;
+  onRefresh: () => void;
   currentRoomId: string | null;
   onOpen: (roomId: string, password?: string) => void;
   onNotice: (notice: Notice) => void;
 }
 
-/** Public rooms (most active first), and forms to create a room or join one by its id. */
-export function Sidebar({ client, currentRoomId, onOpen, onNotice }: SidebarProps) {
-  const [rooms, setRooms] = useState<Room[] | null>(null);
-  const loaded = useRef(false);
-  const refresh = useCallback(() => {
-    // While reconnecting, the last list stays; queries would only queue up behind the reconnect.
-    if (client.status === 'reconnecting' && loaded.current) return;
-    client.rooms().then((list) => {
-      loaded.current = true;
-      setRooms(list);
-    }, () => {});
-  }, [client]);
-  useEffect(() => {
-    refresh();
-    const timer = setInterval(refresh, 10_000);
-    return () => clearInterval(timer);
-  }, [refresh, currentRoomId]);
+const members = (count: number) => (count === 1 ? '1 member' : `${count} members`);
 
+/**
+ * The user's rooms (public and private, with unread counts), the public rooms they are not in,
+ * and forms to create a room or join one by its id.
+ */
+export function Sidebar({ client, mine, directory, unread, onRefresh, currentRoomId, onOpen, onNotice }: SidebarProps) {
+  const joined = new Set((mine ?? []).map((room) => room.id));
+  const others = directory?.filter((room) => !joined.has(room.id)) ?? null;
   return (
     <aside className="sidebar">
       <section>
-        <h2>Rooms</h2>
-        {rooms === null ? (
+        <h2>Your rooms</h2>
+        {mine === null ? (
           <p className="muted">Loading…</p>
-        ) : rooms.length === 0 ? (
-          <p className="muted">No public rooms yet.</p>
+        ) : mine.length === 0 ? (
+          <p className="muted small">Rooms you join or create show here.</p>
         ) : (
-          <ul className="room-list" data-testid="room-list">
-            {rooms.map((room) => (
-              <li key={room.id}>
-                <button type="button" className={`room-link ${room.id === currentRoomId ? 'current' : ''}`} onClick={() => onOpen(room.id)} data-room-id={room.id}>
-                  <span className="room-name"># {room.name}</span>
-                  <span className="muted small">{room.memberCount === 1 ? '1 member' : `${room.memberCount} members`}</span>
-                </button>
-              </li>
+          <ul className="room-list" data-testid="my-rooms">
+            {mine.map((room) => (
+              <RoomLink key={room.id} room={room} current={room.id === currentRoomId} unread={unread.get(room.id) ?? 0} onOpen={onOpen} />
             ))}
           </ul>
         )}
       </section>
-      <CreateRoom client={client} onCreated={(room) => { refresh(); onOpen(room.id); if (room.private) onNotice({ kind: 'ROOM_CREATED', message: `Private room created. Share its id ${room.id} and the password.`, until: null }); }} />
+      <section>
+        <h2>Public rooms</h2>
+        {others === null ? (
+          <p className="muted">Loading…</p>
+        ) : others.length === 0 ? (
+          <p className="muted small">{directory?.length ? 'You are in every public room.' : 'No public rooms yet.'}</p>
+        ) : (
+          <ul className="room-list" data-testid="room-list">
+            {others.map((room) => (
+              <RoomLink key={room.id} room={room} current={room.id === currentRoomId} unread={0} onOpen={onOpen} />
+            ))}
+          </ul>
+        )}
+      </section>
+      <CreateRoom
+        client={client}
+        onCreated={(room) => {
+          onRefresh();
+          onOpen(room.id);
+          if (room.private) onNotice({ kind: 'ROOM_CREATED', message: `Private room created. Share its id ${room.id} and the password.`, until: null });
+        }}
+      />
       <JoinById onJoin={onOpen} />
     </aside>
+  );
+}
+
+function RoomLink({ room, current, unread, onOpen }: { room: Room; current: boolean; unread: number; onOpen: (roomId: string) => void }) {
+  return (
+    <li>
+      <button
+        type="button"
+        className={`room-link ${current ? 'current' : ''} ${unread > 0 ? 'has-unread' : ''}`}
+        onClick={() => onOpen(room.id)}
+        data-room-id={room.id}
+        title={room.name}
+      >
+        <span className="room-name"># {room.name}</span>
+        <span className="room-meta">
+          {room.private && (
+            <span className="lock" data-testid="private-room">
+              private
+            </span>
+          )}
+          {unread > 0 ? (
+            <span className="unread" data-testid="unread" aria-label={`${unread} unread`}>
+              {unread > 99 ? '99+' : unread}
+            </span>
+          ) : (
+            <span className="muted small" data-testid="member-count">
+              {members(room.memberCount)}
+            </span>
+          )}
+        </span>
+      </button>
+    </li>
   );
 }
 
