@@ -3,6 +3,7 @@ import type { RoomEvent } from '../domain/events.js';
 import type { RoomSubscriber } from '../fanout/roomHub.js';
 import { CloseCodes } from '../../schema/codes.js';
 import type { OperationGroup } from './sharedExecution.js';
+import { sendShared } from './sharedFrame.js';
 
 export interface SlowConsumerPolicy {
   /** Unsent bytes on a socket past which it is closed with 4008 (reconnect and resume by seq). */
@@ -15,9 +16,10 @@ export interface SlowConsumerPolicy {
 
 /**
  * One roomEvents subscription on a WebSocket, written straight to the socket: each event is
- * rendered once per operation group, and this subscription only wraps the shared JSON in its own
- * `{"id":…,"type":"next","payload":…}`. Writing ourselves (rather than through graphql-ws's
- * emit, which copies, validates, stringifies and awaits per subscriber) is the point.
+ * rendered and encoded once per operation group, and this subscription only puts its own
+ * `{"id":…,"type":"next","payload":` (encoded once, at the start) before those shared bytes
+ * (sharedFrame.ts). Writing ourselves (rather than through graphql-ws's emit, which copies,
+ * validates, stringifies and awaits per subscriber) is the point.
  *
  * It is also the async iterator graphql-ws holds for the operation: it never yields, and
  * graphql-ws calls `return()` when the client completes or the socket closes, which stops delivery
@@ -31,7 +33,8 @@ export interface SlowConsumerPolicy {
  * the broker and the log, not in per-client queues.
  */
 export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<never> {
-  private readonly prefix: string;
+  /** `{"id":…,"type":"next","payload":`, encoded once: the part of each message that is this subscription's. */
+  private readonly head: Buffer;
   private finished = false;
   private wake: ((result: IteratorResult<never>) => void) | null = null;
   private wakeWithError: ((error: unknown) => void) | null = null;
@@ -47,7 +50,7 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
     private readonly onSlow: () => void,
     private readonly onDelivered: () => void,
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 
   deliver(event: RoomEvent): void {
@@ -57,7 +60,7 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
       this.slow();
       return;
     }
-    this.socket.send(`${this.prefix}${this.group.render(event)}}`);
+    sendShared(this.socket, { head: this.head, body: this.group.body(event) });
     this.onDelivered();
   }
 

@@ -57,6 +57,8 @@ export class OperationGroup {
   refs = 0;
   /** Recent renders by room and seq; events are immutable, so an entry never goes stale. */
   private readonly cache = new Map<string, string>();
+  /** The last event's `body`: a fan-out hands one event to every subscriber in turn. */
+  private lastBody: { key: string; bytes: Buffer } | null = null;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -86,6 +88,16 @@ export class OperationGroup {
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, json);
     return json;
+  }
+
+  /**
+   * The event's part of a graphql-ws `next` message for this group, `<payload>}`, as UTF-8 bytes:
+   * encoded once per event and written as is to every subscriber's socket (sharedFrame.ts).
+   */
+  body(event: RoomEvent): Buffer {
+    const key = `${event.data.roomId}:${event.seq}`;
+    if (this.lastBody?.key !== key) this.lastBody = { key, bytes: Buffer.from(`${this.render(event)}}`) };
+    return this.lastBody.bytes;
   }
 
   release(): void {
