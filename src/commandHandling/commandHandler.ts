@@ -49,6 +49,8 @@ interface Slot<State, Command, Event> {
   revision: number;
   queue: Array<Pending<State, Command, Event>>;
   running: boolean;
+  /** Bumped by every reset of the cached state, so a read that was in flight across one is not folded onto it. */
+  generation: number;
 }
 
 const MAX_CONFLICT_RETRIES = 50;
@@ -100,7 +102,7 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
     let slot = this.slots.get(id);
     if (!slot) {
       if (this.slots.size >= this.maxCached) this.evictIdle();
-      slot = { state: this.decider.initialState(), revision: 0, queue: [], running: false };
+      slot = { state: this.decider.initialState(), revision: 0, queue: [], running: false, generation: 0 };
       this.slots.set(id, slot);
     }
     return slot;
@@ -116,17 +118,29 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
   private forget(slot: Slot<State, Command, Event>): void {
     slot.state = this.decider.initialState();
     slot.revision = 0;
+    slot.generation++;
   }
 
   private async catchUp(id: string, slot: Slot<State, Command, Event>): Promise<void> {
     const stream = this.options.streamName(id);
-    let stored = await this.store.readStream(stream, { fromRevision: slot.revision + 1 });
-    if (slot.revision > 0 && stored.length > 0 && stored[0]!.revision > slot.revision + 1) {
-      // Retention dropped events this cache never saw; under $maxCount or $tb they may include
-      // structural ones (a room's joins and leaves). Fold again from what is left: retention
-      // keeps a snapshot in it (see afterBatch).
-      this.forget(slot);
-      stored = await this.store.readStream(stream);
+    // A load runs beside the batches: a conflict may reset the cached state while this read is
+    // in flight, and what it read (from the old revision on) must then not be folded onto the
+    // empty state; read again from where the reset left it.
+    let stored: StoredEvent[];
+    for (;;) {
+      const generation = slot.generation;
+      stored = await this.store.readStream(stream, { fromRevision: slot.revision + 1 });
+      if (slot.generation !== generation) continue;
+      if (slot.revision > 0 && stored.length > 0 && stored[0]!.revision > slot.revision + 1) {
+        // Retention dropped events this cache never saw; under $maxCount or $tb they may include
+        // structural ones (a room's joins and leaves). Fold again from what is left: retention
+        // keeps a snapshot in it (see afterBatch).
+        this.forget(slot);
+        const reset = slot.generation;
+        stored = await this.store.readStream(stream);
+        if (slot.generation !== reset) continue;
+      }
+      break;
     }
     for (const event of stored) {
       // Retention leaves gaps in a stream (trimmed messages), so only "not seen yet" matters.

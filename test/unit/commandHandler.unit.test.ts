@@ -104,6 +104,46 @@ describe('command handler', () => {
     expect(state.members.has(bob.id)).toBe(true);
     expect(state.revision).toBe(3);
   });
+
+  // Found by the chaos test on PostgreSQL, where a read takes a round trip: a node answered
+  // "room not found" for a room it had written to, until it restarted.
+  it('load: a read that returns after a conflict has reset the cached state is read again, not folded onto the empty state', async () => {
+    const store = createMemoryEventStore();
+    const { wrapped, beforeNextAppend } = observed(store);
+    let holdNextRead: Promise<void> | null = null;
+    const slowReads: typeof wrapped = {
+      append: wrapped.append,
+      async readStream(stream, options) {
+        const hold = holdNextRead;
+        holdNextRead = null;
+        const events = await wrapped.readStream(stream, options);
+        await hold;
+        return events;
+      },
+    };
+    const here = createRoomCommandHandler(slowReads);
+    const elsewhere = createRoomCommandHandler(store);
+    await here.execute('r', () => createRoom);
+    await elsewhere.execute('r', () => post(alice, 'elsewhere-1'));
+
+    // A read of the room (a query's access check) starts and is slow to come back…
+    let release!: () => void;
+    holdNextRead = new Promise((resolve) => (release = resolve));
+    const loading = here.load('r');
+    // …while a send on this node loses a race to another node: its cached state is reset. The
+    // slow read comes back just then (before the send's retry reads the stream again).
+    beforeNextAppend(async () => {
+      await elsewhere.execute('r', () => post(alice, 'elsewhere-2'));
+      setTimeout(release, 0);
+    });
+    const sent = await here.execute('r', () => post(alice, 'here'));
+
+    expect(sent.events.map((e) => e.seq)).toEqual([5]);
+    expect((await loading).room).not.toBeNull();
+    const state = await here.load('r');
+    expect(state.room).not.toBeNull();
+    expect(state.messages.size).toBe(3);
+  });
 });
 
 describe('command handler: any decider, and the afterBatch hook', () => {
