@@ -13,16 +13,11 @@
  * flight on the dead node); and at the end every node's history, room list and room views are
  * exactly what the log says.
  */
-import { afterAll, expect, it } from 'vitest';
-import { range } from '../support/gql.js';
+import { afterAll, it } from 'vitest';
 import { killAllNodes } from '../support/nodeProcess.js';
 import { stopAllRedis } from '../support/redisServer.js';
-import { killAllBalancers, viaBalancer } from '../support/balancerProcess.js';
-import { nodeId, problemLines } from '../support/cluster.js';
-import { errorTable } from '../support/clientErrors.js';
-import { compareReadModelsWithLog } from '../support/readModelCheck.js';
-import { clientErrors, runChaos, type ChaosPlan } from './chaosScenario.js';
-import { FAULT_TAIL_MS, accountChaos } from './chaosAccounting.js';
+import { killAllBalancers } from '../support/balancerProcess.js';
+import { TIMING, checkChaos } from './chaosCheck.js';
 
 afterAll(async () => {
   await killAllBalancers();
@@ -30,52 +25,10 @@ afterAll(async () => {
   await stopAllRedis();
 });
 
-/** The faults' timing, shared by both runs: each strikes at its time, whether or not the last one's replacement node is up yet. */
-const TIMING = { spanMs: 20_000, killAt: 2_500, redisAt: 7_000, sigtermAt: 11_500, redisDownMs: 3_000 };
-
-async function chaos(label: string, plan: ChaosPlan): Promise<void> {
-  const run = await runChaos(plan);
-  const errors = clientErrors(run);
-  const account = accountChaos(run, errors);
-
-  // ---- every node's read models against the log -------------------------------------------------
-  const compareStart = Date.now();
-  const live = run.cluster.live();
-  const comparison = await compareReadModelsWithLog({ nodes: live.map((n) => ({ url: n.url, name: nodeId(n) })), token: run.owner.token, roomIds: run.roomIds });
-  const compareMs = Date.now() - compareStart;
-
-  const sendCount = plan.clients * plan.perClient;
-  console.log(
-    [
-      `chaos ${label}: ${plan.clients} clients, ${plan.rooms} rooms, ${sendCount} sends in ${run.sendingMs} ms (after ${run.t0 - run.setupAt} ms of setup); ${run.cluster.nodes.length} nodes started`,
-      ...run.faults.map((f) => `  fault +${f.start - run.t0} ms: ${f.name} (${f.end - f.start} ms) — ${f.note}`),
-      ...errorTable(errors, run.faults, FAULT_TAIL_MS),
-      ...account.report,
-      `  read models vs the log: ${comparison.nodes} nodes × ${comparison.rooms} rooms, ${comparison.messages} messages each, in ${compareMs} ms; ` +
-        `${comparison.retried} reads answered UNAVAILABLE and asked again; ${comparison.mismatches.length} mismatches`,
-      ...comparison.mismatches.slice(0, 10).map((m) => `  ${m}`),
-    ].join('\n'),
-  );
-  const problems = problemLines([...run.cluster.nodes, ...(run.balancer ? [viaBalancer(run.balancer)] : [])]);
-  if (problems.length) console.log(`log lines at level ≥ 40:\n${problems.join('\n')}`);
-
-  for (const client of run.clients) client.follower.close();
-  expect(run.drainExit).toMatchObject({ code: 0 });
-  expect(account.sends.unacked).toEqual([]);
-  expect({ ...account.delivery, problems: account.problems.slice(0, 5) }).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, wrongContent: 0, problems: [] });
-  expect(account.sends).toMatchObject({ missing: 0, duplicated: 0, wrongSeq: 0, unknownPosts: 0, loggedOnce: sendCount });
-  for (const roomId of run.roomIds) expect(run.logs.get(roomId)!.map((e) => e.seq)).toEqual(range(1, run.logs.get(roomId)!.at(-1)!.seq));
-  expect(account.overBudget, 'client-visible errors beyond the budget').toEqual([]);
-  expect(comparison.mismatches, 'read models that differ from the log').toEqual([]);
-
-  if (run.balancer) expect(await run.balancer.stop()).toBe(0);
-  expect(await Promise.all(live.map((node) => node.stop()))).toEqual(live.map(() => 0));
-}
-
 it('direct to the nodes: 3 nodes, 60 clients, 1,200 messages through kill -9, a Redis restart and a SIGTERM: nothing lost, duplicated or reordered; read models match the log', { timeout: 75_000 }, async () => {
-  await chaos('direct', { name: 'c', viaBalancer: false, rooms: 6, clients: 60, perClient: 20, ...TIMING });
+  await checkChaos('direct', { name: 'c', viaBalancer: false, rooms: 6, clients: 60, perClient: 20, ...TIMING });
 });
 
 it('through the balancer: 3 nodes, 60 clients, 1,200 messages through the same faults: errors within the budget, nothing lost, duplicated or reordered; read models match the log', { timeout: 75_000 }, async () => {
-  await chaos('through the balancer', { name: 'b', viaBalancer: true, rooms: 6, clients: 60, perClient: 20, ...TIMING });
+  await checkChaos('through the balancer', { name: 'b', viaBalancer: true, rooms: 6, clients: 60, perClient: 20, ...TIMING });
 });

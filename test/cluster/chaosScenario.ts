@@ -32,6 +32,8 @@ export interface ChaosPlan {
   redisAt: number;
   sigtermAt: number;
   redisDownMs: number;
+  /** More environment for every node, e.g. EVENT_STORE for the PostgreSQL run (chaos.postgres.e2e.test.ts). */
+  env?: Record<string, string>;
 }
 
 export interface Fault extends FaultWindow {
@@ -91,7 +93,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosRun> {
   // tests) starts alongside them.
   const ports = plan.viaBalancer ? [await freePort(), await freePort(), await freePort()] : undefined;
   const [cluster, balancer] = await Promise.all([
-    startCluster({ nodes: 3, name: plan.name, env: { RATE_LIMIT_MESSAGES: '0' }, ports }),
+    startCluster({ nodes: 3, name: plan.name, env: { RATE_LIMIT_MESSAGES: '0', ...plan.env }, ports }),
     ports ? startBalancer({ env: { BACKENDS: ports.map((port) => `http://127.0.0.1:${port}`).join(','), HEALTH_INTERVAL_MS: '500' } }) : null,
   ]);
   await balancer?.waitForBackends((list) => list.length === 3 && list.every((b) => b.ready), 15_000, 'every node ready');
