@@ -1,15 +1,19 @@
 /**
  * `npm run chat -- <command>`: a terminal client built on the client library.
  *
+ *   chat join R                   the room live, with a prompt to send (interactive)
  *   chat tail --room R            print a room's events as they come (resumes after disconnects)
  *   chat send --room R "text"     send a message (retried until acknowledged, stored once)
  *   chat rooms | chat session     list public rooms | create a session and print its token
  *
- * The token comes from --token, else $ROOMLOG_TOKEN, else a new session for --name.
+ * The node comes from --url, else $ROOMLOG_URL, else http://127.0.0.1:4000; the token from
+ * --token, else $ROOMLOG_TOKEN, else a new session for --name.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import WebSocket from 'ws';
-import { ChatClientError, createChatClient, createSession, type ChatClient, type RoomEvent } from './src/index.js';
+import { ChatClientError, createChatClient, createSession, type ChatClient } from './src/index.js';
+import { createEventText } from './terminal/eventText.js';
+import { joinInteractive } from './terminal/join.js';
 
 interface ConnectionFlags {
   url: string[];
@@ -25,12 +29,19 @@ const urls = (value: string, previous: string[] | undefined) => [...(previous ??
 
 const connectionFlags = (command: Command) =>
   command
-    .option('--url <url>', 'a node (http://host:port); repeat or comma-separate several to fail over between them (default: http://127.0.0.1:4000)', urls)
+    .option('--url <url>', 'a node (http://host:port); repeat or comma-separate several to fail over between them (default: $ROOMLOG_URL, else http://127.0.0.1:4000)', urls)
     .option('--token <token>', 'session token (default: $ROOMLOG_TOKEN)')
     .option('--name <name>', 'without a token: create a new session with this name');
 
+/** --url, else ROOMLOG_URL (comma-separated like --url), else the default local node. */
+function nodesFrom(flags: { url?: string[] }): string[] {
+  if (flags.url?.length) return flags.url;
+  const fromEnv = urls(process.env.ROOMLOG_URL ?? '', []);
+  return fromEnv.length > 0 ? fromEnv : ['http://127.0.0.1:4000'];
+}
+
 async function connect(flags: ConnectionFlags): Promise<ChatClient> {
-  const nodes = flags.url?.length ? flags.url : ['http://127.0.0.1:4000'];
+  const nodes = nodesFrom(flags);
   let token = flags.token ?? process.env.ROOMLOG_TOKEN;
   if (!token) {
     if (!flags.name) throw new ChatClientError('UNAUTHENTICATED', 'give --token, set ROOMLOG_TOKEN, or pass --name to start a new session');
@@ -39,26 +50,6 @@ async function connect(flags: ConnectionFlags): Promise<ChatClient> {
     process.stderr.write(`new session for ${session.user.name}; to reuse it: export ROOMLOG_TOKEN=${token}\n`);
   }
   return createChatClient({ url: nodes, token, webSocketImpl: WebSocket });
-}
-
-function describe(event: RoomEvent): string {
-  switch (event.__typename) {
-    case 'MessagePosted':
-      return `${event.message.author.name}: ${event.message.body}`;
-    case 'MessageEdited':
-      return `* message ${event.messageId} edited: ${event.body}`;
-    case 'MessageDeleted':
-      return `* message ${event.messageId} deleted`;
-    case 'MemberJoined':
-      return `* ${event.user.name} joined`;
-    case 'MemberLeft':
-      return `* ${event.user.name} left`;
-    case 'RoomCreated':
-      return `* ${event.createdBy.name} created the ${event.private ? 'private ' : ''}room "${event.name}"`;
-    case 'HistoryTrimmed':
-      // Follows the jump it explains: a tail from an older seq starts at the oldest one kept.
-      return `* retention removed the history before #${event.beforeSeq}`;
-  }
 }
 
 const program = new Command('chat').description('A terminal client for roomlog.').showHelpAfterError();
@@ -82,9 +73,13 @@ connectionFlags(
   });
   try {
     if (options.password !== undefined) await client.joinRoom(options.room, options.password);
+    const text = createEventText();
+    // Edits and deletes of recent messages from before the feed's start quote them too (best
+    // effort: a room this session may not read has no history to give; the feed then says so).
+    if (!options.json) for (const message of await client.messages(options.room, { limit: 200 }).catch(() => [])) text.remember(message);
     let seen = 0;
     for await (const event of client.roomEvents(options.room, { afterSeq: options.after })) {
-      process.stdout.write(options.json ? `${JSON.stringify(event)}\n` : `#${event.seq} ${event.at.slice(11, 19)} ${describe(event)}\n`);
+      process.stdout.write(options.json ? `${JSON.stringify(event)}\n` : `#${event.seq} ${event.at.slice(11, 19)} ${text.describe(event)}\n`);
       if (options.count !== undefined && ++seen >= options.count) break;
     }
   } finally {
@@ -125,13 +120,29 @@ connectionFlags(program.command('rooms').description('list the public rooms, mos
   },
 );
 
+connectionFlags(
+  program
+    .command('join')
+    .description('the room live with a prompt: type a line and Enter to send it; /quit or Ctrl-D to leave the prompt (you stay a member)')
+    .argument('<room>', 'the room id')
+    .option('--password <password>', 'the password of a private room (needed once, to join)')
+    .option('--history <n>', 'messages of history to show first', wholeNumber, 20),
+).action(async (room: string, options: ConnectionFlags & { password?: string; history: number }) => {
+  const client = await connect(options);
+  try {
+    await joinInteractive(client, { room, password: options.password, history: options.history });
+  } finally {
+    await client.close();
+  }
+});
+
 program
   .command('session')
   .description('create a session and print its token (export it as ROOMLOG_TOKEN)')
   .requiredOption('--name <name>', 'your name')
-  .option('--url <url>', 'a node (default: http://127.0.0.1:4000)', urls)
+  .option('--url <url>', 'a node (default: $ROOMLOG_URL, else http://127.0.0.1:4000)', urls)
   .action(async (options: { name: string; url?: string[] }) => {
-    const session = await createSession(options.url?.length ? options.url : ['http://127.0.0.1:4000'], options.name);
+    const session = await createSession(nodesFrom(options), options.name);
     process.stdout.write(`${session.token}\n`);
   });
 
