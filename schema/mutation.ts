@@ -25,6 +25,13 @@ builder.mutationFields((t) => ({
     args: { roomId: t.arg.id({ required: true }) },
     resolve: (_root, { roomId }, ctx) => ctx.chat.leaveRoom(ctx.viewer, String(roomId)),
   }),
+  renameSelf: t.field({
+    type: SessionType,
+    description:
+      'Takes a new display name and stays the same user (same id: your messages stay yours, your private rooms stay joined). A MemberRenamed event goes into every room you are a member of. Answers a new session carrying the new name: use its token from now on (the old one keeps the old name until it expires).',
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, { name }, ctx) => ctx.chat.renameSelf(ctx.viewer, name),
+  }),
   sendMessage: t.field({
     type: MessageType,
     description: 'Idempotent per (user, room, clientMessageId): a resend returns the original message.',

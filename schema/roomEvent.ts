@@ -67,6 +67,12 @@ builder.objectFields(MemberLeftType, (t) => ({
   user: t.field({ type: UserType, resolve: (event) => event.data.user }),
 }));
 
+export const MemberRenamedType = eventType('MemberRenamed', 'A member took a new display name (the same user): from this seq on the room knows them by `user.name`.');
+builder.objectFields(MemberRenamedType, (t) => ({
+  user: t.field({ type: UserType, description: 'The member under the new name.', resolve: (event) => event.data.user }),
+  previousName: t.string({ resolve: (event) => event.data.previousName }),
+}));
+
 export const HistoryTrimmedType = eventType(
   'HistoryTrimmed',
   'Retention removed what came before `beforeSeq`: the messages (posts, edits, deletes), and on stores that cut a stream prefix (EventStoreDB) every earlier event. Seqs below it will not be delivered.',

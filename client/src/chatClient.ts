@@ -8,7 +8,7 @@ import * as ops from './operations.js';
 import { request } from './request.js';
 import type { RoomFeed, RoomFeedOptions } from './roomFeed.js';
 import { sendMessage, type SendRetryOptions } from './send.js';
-import type { Message, Notice, Presence, Room, RoomEvent, User } from './types.js';
+import type { Message, Notice, Presence, Room, RoomEvent, Session, User } from './types.js';
 import { roundRobin, type UrlChooser } from './urls.js';
 
 export interface ChatClientOptions {
@@ -79,6 +79,12 @@ export interface ChatClient {
   createRoom(name: string, password?: string): Promise<Room>;
   joinRoom(roomId: string, password?: string): Promise<Room>;
   leaveRoom(roomId: string): Promise<Room>;
+  /**
+   * Takes a new display name, staying the same user (same id, same rooms, own messages still
+   * editable); resolves with a new session carrying the name. The client keeps its current token
+   * (and the old name) until it is made again with the new one, as the web chat does at once.
+   */
+  renameSelf(name: string): Promise<Session>;
 
   /** Stops every feed, rejects what is pending with CLOSED, and closes the socket. */
   close(): Promise<void>;
@@ -141,7 +147,7 @@ function roomEventStream(onRoomEvents: ChatClient['onRoomEvents'], roomId: strin
   return Object.defineProperty(iterator, 'lastSeq', { get: () => feed?.lastSeq }) as RoomEventStream;
 }
 
-type RequestMethods = 'send' | 'editMessage' | 'deleteMessage' | 'setTyping' | 'me' | 'rooms' | 'myRooms' | 'room' | 'messages' | 'createRoom' | 'joinRoom' | 'leaveRoom';
+type RequestMethods = 'send' | 'editMessage' | 'deleteMessage' | 'setTyping' | 'me' | 'rooms' | 'myRooms' | 'room' | 'messages' | 'createRoom' | 'joinRoom' | 'leaveRoom' | 'renameSelf';
 
 /** The client's queries and mutations: one request each over the client's connection. */
 function requestMethods(connection: Connection): Pick<ChatClient, RequestMethods> {
@@ -163,5 +169,7 @@ function requestMethods(connection: Connection): Pick<ChatClient, RequestMethods
     createRoom: async (name, password) => (await mutate(ops.CREATE_ROOM, { name, password }, false)).createRoom,
     joinRoom: async (roomId, password) => (await mutate(ops.JOIN_ROOM, { roomId, password })).joinRoom,
     leaveRoom: async (roomId) => (await mutate(ops.LEAVE_ROOM, { roomId })).leaveRoom,
+    // Safe to repeat: renaming to the name one already has appends nothing.
+    renameSelf: async (name) => (await mutate(ops.RENAME_SELF, { name })).renameSelf,
   };
 }

@@ -18,6 +18,7 @@ export type {
   MessagePosted,
   MemberJoined,
   MemberLeft,
+  MemberRenamed,
   Notice,
   Presence,
   Room,

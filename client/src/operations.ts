@@ -45,6 +45,7 @@ export const ROOM_EVENTS = graphql(
       ... on MessageDeleted { messageId }
       ... on MemberJoined { user { ...UserFields } }
       ... on MemberLeft { user { ...UserFields } }
+      ... on MemberRenamed { user { ...UserFields } previousName }
       ... on RoomCreated { name private createdBy { ...UserFields } }
       ... on HistoryTrimmed { beforeSeq }
     }
@@ -67,6 +68,13 @@ export const NOTICES = graphql(`
 export const CREATE_SESSION = graphql(
   `
   mutation CreateSession($name: String!) { createSession(name: $name) { token expiresAt user { ...UserFields } } }
+`,
+  [UserFields],
+);
+
+export const RENAME_SELF = graphql(
+  `
+  mutation RenameSelf($name: String!) { renameSelf(name: $name) { token expiresAt user { ...UserFields } } }
 `,
   [UserFields],
 );

@@ -20,6 +20,8 @@ type EventOf<Name extends RoomEvent['__typename']> = Extract<RoomEvent, { __type
 export type RoomCreated = EventOf<'RoomCreated'>;
 export type MemberJoined = EventOf<'MemberJoined'>;
 export type MemberLeft = EventOf<'MemberLeft'>;
+/** A member took a new display name (the same user id); earlier events keep the old name. */
+export type MemberRenamed = EventOf<'MemberRenamed'>;
 export type MessagePosted = EventOf<'MessagePosted'>;
 export type MessageEdited = EventOf<'MessageEdited'>;
 export type MessageDeleted = EventOf<'MessageDeleted'>;

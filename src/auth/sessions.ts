@@ -14,6 +14,8 @@ export interface Session {
  */
 export interface Sessions {
   create(name: string): Promise<Session>;
+  /** A fresh session for an existing user (e.g. under a new name): the same id, a new token. */
+  issue(user: UserRef): Promise<Session>;
   /** The session's user, or null when the token is malformed, forged or expired. */
   verify(token: string): Promise<UserRef | null>;
 }
@@ -21,19 +23,20 @@ export interface Sessions {
 export function createSessions(options: { secret: Uint8Array; ttlSeconds: number }): Sessions {
   const { secret, ttlSeconds } = options;
   const ISSUER = 'roomlog';
+  const issue = async (user: UserRef): Promise<Session> => {
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    const token = await new SignJWT({ name: user.name })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(secret);
+    return { token, user, expiresAt };
+  };
   return {
-    async create(name) {
-      const user = { id: newUserId(), name };
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-      const token = await new SignJWT({ name })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(user.id)
-        .setIssuer(ISSUER)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-        .sign(secret);
-      return { token, user, expiresAt };
-    },
+    create: (name) => issue({ id: newUserId(), name }),
+    issue,
     async verify(token) {
       try {
         // Only what create() signs: HS256 (never `none` or another algorithm), our issuer, and an

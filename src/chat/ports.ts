@@ -97,6 +97,7 @@ export type PasswordGuesses = Record<GuessScope, Pick<FailureBackoff, 'wait' | '
 
 export interface SessionIssuer {
   create(name: string): Promise<Session>;
+  issue(user: UserRef): Promise<Session>;
 }
 
 /** The counters the use cases feed (src/metrics.ts). */

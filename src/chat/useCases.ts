@@ -6,6 +6,7 @@ import { deleteMessage, type DeleteMessage } from './commands/deleteMessage.js';
 import { editMessage, type EditMessage } from './commands/editMessage.js';
 import { joinRoom, type JoinRoom } from './commands/joinRoom.js';
 import { leaveRoom, type LeaveRoom } from './commands/leaveRoom.js';
+import { renameSelf, type RenameSelf } from './commands/renameSelf.js';
 import { sendMessage, type SendMessage } from './commands/sendMessage.js';
 import { setTyping, type SetTyping } from './commands/setTyping.js';
 import { trimHistory } from './commands/trimHistory.js';
@@ -28,6 +29,7 @@ export interface ChatUseCases extends RoomAccess {
   createRoom: CreateRoom;
   joinRoom: JoinRoom;
   leaveRoom: LeaveRoom;
+  renameSelf: RenameSelf;
   sendMessage: SendMessage;
   editMessage: EditMessage;
   deleteMessage: DeleteMessage;
@@ -46,6 +48,7 @@ export function createUseCases(ports: ChatPorts, access: RoomAccess): ChatUseCas
     createRoom: createRoom(ports),
     joinRoom: joinRoom(ports),
     leaveRoom: leaveRoom(ports),
+    renameSelf: renameSelf(ports),
     sendMessage: sendMessage(ports),
     editMessage: editMessage(ports),
     deleteMessage: deleteMessage(ports),

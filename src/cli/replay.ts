@@ -33,6 +33,8 @@ function describe(event: NonNullable<ReturnType<typeof toRoomEvent>>): string {
     case 'MemberJoined':
     case 'MemberLeft':
       return event.data.user.name;
+    case 'MemberRenamed':
+      return `${event.data.previousName} → ${event.data.user.name}`;
     case 'MessagePosted':
       return `${event.data.author.name}: ${event.data.body}`;
     case 'MessageEdited':

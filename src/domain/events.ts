@@ -14,6 +14,15 @@ export interface MemberLeft {
   type: 'MemberLeft';
   data: { roomId: string; user: UserRef };
 }
+/**
+ * A member took a new display name (the same user id): from this seq on the room knows them by
+ * `user.name`. Events before it keep the name they were written with, so history shows who wrote
+ * what under which name.
+ */
+export interface MemberRenamed {
+  type: 'MemberRenamed';
+  data: { roomId: string; user: UserRef; previousName: string };
+}
 export interface MessagePosted {
   type: 'MessagePosted';
   data: { roomId: string; messageId: string; clientMessageId: string; author: UserRef; body: string };
@@ -33,11 +42,13 @@ export interface MessageDeleted {
  * Where the store removes only those (SQLite), the structural events (created, joined, left, this)
  * stay and the room is folded from them. Where it can only drop a stream's whole prefix
  * (EventStoreDB's $maxCount and $tb), the event carries `room`: everything the room is, so the
- * room is folded from here on and nothing before it is needed.
+ * room is folded from here on and nothing before it is needed. With `room`, `keepLast` is how many
+ * of the stream's newest events the store keeps from here on (its `$maxCount`; null: no limit), so
+ * every node carries snapshots as often as the stream needs, whatever its own setting.
  */
 export interface HistoryTrimmed {
   type: 'HistoryTrimmed';
-  data: { roomId: string; beforeSeq: number; room?: RoomSnapshot };
+  data: { roomId: string; beforeSeq: number; room?: RoomSnapshot; keepLast?: number | null };
 }
 
 /** The room's structural state at one seq: what RoomCreated, MemberJoined and MemberLeft folded to. */
@@ -54,7 +65,7 @@ export interface UserRef {
   name: string;
 }
 
-export type RoomEventBody = RoomCreated | MemberJoined | MemberLeft | MessagePosted | MessageEdited | MessageDeleted | HistoryTrimmed;
+export type RoomEventBody = RoomCreated | MemberJoined | MemberLeft | MemberRenamed | MessagePosted | MessageEdited | MessageDeleted | HistoryTrimmed;
 export type RoomEventType = RoomEventBody['type'];
 
 /** A room event as read back from the log: its body plus where and when it was stored. */
@@ -72,6 +83,7 @@ export const ROOM_EVENT_TYPES: ReadonlySet<string> = new Set<RoomEventType>([
   'RoomCreated',
   'MemberJoined',
   'MemberLeft',
+  'MemberRenamed',
   'MessagePosted',
   'MessageEdited',
   'MessageDeleted',

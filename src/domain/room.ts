@@ -23,6 +23,11 @@ export interface RoomState {
    * carrying a snapshot. Retention that drops a stream's prefix must never drop past it.
    */
   foldableFrom: number;
+  /**
+   * How many of the stream's newest events the store keeps (EventStoreDB's `$maxCount`), as the
+   * room's snapshots record it; null when none is recorded. What the snapshot cadence follows.
+   */
+  keepLast: number | null;
 }
 
 export const initialRoomState = (): RoomState => ({
@@ -32,6 +37,7 @@ export const initialRoomState = (): RoomState => ({
   messages: new Map(),
   trimmedBefore: 1,
   foldableFrom: 0,
+  keepLast: null,
 });
 
 /** The room's structural state, to carry in a HistoryTrimmed when older events may be dropped. */
@@ -57,6 +63,9 @@ export function evolve(state: RoomState, event: RoomEventBody, seq: number): Roo
     case 'MemberLeft':
       state.members.delete(event.data.user.id);
       break;
+    case 'MemberRenamed':
+      if (state.members.has(event.data.user.id)) state.members.set(event.data.user.id, event.data.user);
+      break;
     case 'MessagePosted':
       state.messages.set(event.data.messageId, { authorId: event.data.author.id, seq, deleted: false });
       break;
@@ -77,6 +86,7 @@ export function evolve(state: RoomState, event: RoomEventBody, seq: number): Roo
         state.room = { id: event.data.roomId, name, passwordHash, createdBy };
         state.members = new Map(snapshot.members.map((user) => [user.id, user]));
         state.foldableFrom = seq;
+        if (event.data.keepLast !== undefined) state.keepLast = event.data.keepLast;
       }
       break;
     }
@@ -88,6 +98,8 @@ export type RoomCommand =
   | { type: 'CreateRoom'; roomId: string; name: string; passwordHash: string | null; by: UserRef }
   | { type: 'JoinRoom'; user: UserRef; passwordAccepted: boolean }
   | { type: 'LeaveRoom'; user: UserRef }
+  /** `user` under its new name: a member's name changes; anyone else, or the same name, is nothing. */
+  | { type: 'RenameMember'; user: UserRef }
   | { type: 'PostMessage'; author: UserRef; clientMessageId: string; body: string }
   | { type: 'EditMessage'; by: UserRef; messageId: string; body: string }
   | { type: 'DeleteMessage'; by: UserRef; messageId: string }
@@ -102,6 +114,8 @@ export type RoomCommand =
       /** Also: keep only the room's newest this-many messages (counted as messages, not seqs). */
       keepMessages?: number;
       carrySnapshot?: boolean;
+      /** With `carrySnapshot`: the store keeps this many newest events from now on (null: all). */
+      keepLast?: number | null;
     };
 
 /** Events to append, each with its id. An empty list means "nothing to do" (e.g. a resend). */
@@ -130,6 +144,11 @@ export function decide(state: RoomState, command: RoomCommand): Decision {
       if (!state.members.has(command.user.id)) return [];
       return [{ id: newEventId(), type: 'MemberLeft', data: { roomId, user: command.user } }];
     }
+    case 'RenameMember': {
+      const member = state.members.get(command.user.id);
+      if (!member || member.name === command.user.name) return [];
+      return [{ id: newEventId(), type: 'MemberRenamed', data: { roomId, user: command.user, previousName: member.name } }];
+    }
     case 'PostMessage': {
       const { author, clientMessageId, body } = command;
       const id = postEventId(roomId, author.id, clientMessageId);
@@ -145,7 +164,10 @@ export function decide(state: RoomState, command: RoomCommand): Decision {
       const beforeSeq = Math.max(state.trimmedBefore, Math.min(wanted, state.revision + 1));
       if (command.carrySnapshot) {
         const room = snapshotOf(state)!;
-        return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq, room } }];
+        // Every snapshot repeats the window, so the newest one left always says what it is.
+        const keepLast = command.keepLast !== undefined ? command.keepLast : state.keepLast;
+        const window = keepLast !== null || command.keepLast === null ? { keepLast } : {};
+        return [{ id: newEventId(), type: 'HistoryTrimmed', data: { roomId, beforeSeq, room, ...window } }];
       }
       if (beforeSeq <= state.trimmedBefore) return [];
       // A cut that would remove no message records nothing: otherwise every run over a quiet room

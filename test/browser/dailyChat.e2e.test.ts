@@ -6,7 +6,8 @@
  * button; unread counts and the tab title move as another user sends; the sidebar's member count
  * keeps up with the people list; a "new messages below" marker while scrolled up; one author's
  * consecutive messages grouped, a date line, http(s) links clickable and everything else text;
- * sends refused by the rate limit go out by themselves. Every state is saved as a screenshot under
+ * a rename keeps the user (their messages, their private rooms), and starting over as someone new
+ * is warned about first; sends refused by the rate limit go out by themselves. Every state is saved as a screenshot under
  * test-artifacts/screenshots/ (paths printed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import { startInProcessNode, stopAllInProcessNodes, type InProcessNode } from '.
 
 const LONG_ROOM = 'Quarterly-planning-for-the-infrastructure-and-platform-teams'; // 60 characters, no space
 const LONG_USER = 'Maximiliana-Konstantinopolous-Wolfeschlegelsteinhausenberger'; // 60 characters, no space
+const RENAMED = 'Konstantinopolous-Maximiliana-Wolfeschlegelsteinhausenberger';
 const WIDTHS = [
   { label: 'desktop', viewport: { width: 1280, height: 800 } },
   { label: 'phone', viewport: { width: 390, height: 844 } },
@@ -27,6 +29,7 @@ const started = Date.now();
 beforeAll(() => {
   expect(LONG_ROOM).toHaveLength(60);
   expect(LONG_USER).toHaveLength(60);
+  expect(RENAMED).toHaveLength(60);
   ensureWebBuilt();
 }, 120_000);
 
@@ -281,16 +284,39 @@ for (const { label, viewport } of WIDTHS) {
       await shot(page, `${label}-grouped-links`);
     });
 
-    it('says before a name change that it starts a new identity', async () => {
+    it('renames the user without losing who they are (and warns before starting over as someone new)', async () => {
       await page.getByRole('button', { name: 'Change name' }).click();
       const dialog = page.getByTestId('change-name');
-      await expect.poll(() => dialog.textContent()).toContain('A new name starts a new identity');
-      expect(await dialog.textContent()).toContain(LONG_USER);
+      await page.getByRole('button', { name: 'Start over as someone new…' }).click();
+      await expect.poll(() => page.getByTestId('new-identity-warning').textContent()).toContain('Starting over makes a new identity');
+      expect(await page.getByTestId('new-identity-warning').textContent()).toContain(LONG_USER);
       await expectLayoutFits(page);
-      await shot(page, `${label}-change-name-warning`);
-      await page.getByRole('button', { name: 'Keep my name' }).click();
+      await shot(page, `${label}-change-name`);
+      await page.getByRole('button', { name: 'Keep me' }).click();
+
+      await page.locator('#new-name').fill(RENAMED);
+      await page.getByRole('button', { name: 'Rename' }).click();
+      await expect.poll(() => page.getByTestId('me').textContent(), { timeout: 10_000 }).toBe(RENAMED);
       expect(await dialog.count()).toBe(0);
-      expect(await page.getByTestId('me').textContent()).toBe(LONG_USER);
+      // Still the same user: the message written under the old name is still theirs to edit.
+      const earlier = page.getByTestId('message').filter({ hasText: 'a message from someone with a very long name' });
+      await expect.poll(() => earlier.getByRole('button', { name: 'Edit' }).count(), { timeout: 10_000 }).toBe(1);
+      expect(await earlier.locator('.author').textContent()).toBe(LONG_USER);
+      await page.getByLabel('Message').fill('now under the new name');
+      await page.getByLabel('Message').press('Enter');
+      const newer = page.getByTestId('message').filter({ hasText: 'now under the new name' });
+      await expect.poll(() => newer.locator('.author').textContent(), { timeout: 10_000 }).toBe(RENAMED);
+      // bob sees the rename in the room's log.
+      const events = await bob.urql.query('query($id: ID!) { roomEvents(roomId: $id, limit: 1000) { __typename ... on MemberRenamed { previousName user { name } } } }', { id: longRoomId }).toPromise();
+      const renames = (events.data as { roomEvents: Array<{ __typename: string; previousName?: string; user?: { name: string } }> }).roomEvents.filter((e) => e.__typename === 'MemberRenamed');
+      expect(renames).toEqual([{ __typename: 'MemberRenamed', previousName: LONG_USER, user: { name: RENAMED } }]);
+      await expectLayoutFits(page);
+      await shot(page, `${label}-renamed`);
+      // The private room is still theirs, without its password.
+      await showRoomList(page, phone);
+      await openRoom(page, secretId);
+      await page.getByLabel('Message').waitFor();
+      expect(await page.locator('#room-password').count()).toBe(0);
     });
 
     it('sends refused by the rate limit go out by themselves, in order', async () => {

@@ -33,7 +33,7 @@ describe('links in messages', () => {
 });
 
 describe('message grouping and date lines', () => {
-  const at = (iso: string, author = 'ada') => ({ author: { id: author }, createdAt: iso });
+  const at = (iso: string, author = 'ada', name = author) => ({ author: { id: author, name }, createdAt: iso });
   const dayOf = (iso: string) => iso.slice(0, 10);
 
   it("groups one author's consecutive messages within a few minutes, and starts a day with a date line", () => {
@@ -45,6 +45,7 @@ describe('message grouping and date lines', () => {
         at('2026-03-01T10:02:30Z'),
         at(new Date(Date.parse('2026-03-01T10:02:30Z') + GROUP_GAP_MS).toISOString()),
         at('2026-03-02T00:00:01Z'),
+        at('2026-03-02T00:00:02Z', 'ada', 'Ada Lovelace'),
       ],
       dayOf,
     );
@@ -55,6 +56,7 @@ describe('message grouping and date lines', () => {
       { dayBefore: null, continues: false },
       { dayBefore: null, continues: false },
       { dayBefore: '2026-03-02', continues: false },
+      { dayBefore: null, continues: false }, // renamed in between: the new name gets a header
     ]);
   });
 

@@ -116,6 +116,36 @@ describe('room: LeaveRoom', () => {
   });
 });
 
+describe('room: RenameMember', () => {
+  const bobRenamed = { ...bob, name: 'Robert' };
+  const rename = (user: UserRef): RoomCommand => ({ type: 'RenameMember', user });
+
+  it('a member takes a new name: MemberRenamed with the one it had', () => {
+    room
+      .given([...aRoom, joined(ROOM, bob)])
+      .when(rename(bobRenamed))
+      .then([{ id: UUID, type: 'MemberRenamed', data: { roomId: ROOM, user: bobRenamed, previousName: 'Bob' } }]);
+  });
+
+  it('the same name again, or not a member: nothing', () => {
+    room.given([...aRoom, joined(ROOM, bob)]).when(rename(bob)).thenNothing();
+    room.given(aRoom).when(rename(bobRenamed)).thenNothing();
+    room.given([...aRoom, joined(ROOM, bob), left(ROOM, bob)]).when(rename(bobRenamed)).thenNothing();
+  });
+
+  it('renamed twice: the second says the name the first gave; the member stays a member', () => {
+    const renamed: RoomEventBody = { type: 'MemberRenamed', data: { roomId: ROOM, user: bobRenamed, previousName: 'Bob' } };
+    room
+      .given([...aRoom, joined(ROOM, bob), renamed])
+      .when(rename({ ...bob, name: 'Rob' }))
+      .then([{ id: UUID, type: 'MemberRenamed', data: { roomId: ROOM, user: { ...bob, name: 'Rob' }, previousName: 'Robert' } }]);
+    room.given([...aRoom, joined(ROOM, bob), renamed]).when(post(bob, 'c1')).then([expect.objectContaining({ type: 'MessagePosted' })]);
+    room.given([...aRoom, joined(ROOM, bob), renamed]).when(trim(1, true)).then([
+      { id: UUID, type: 'HistoryTrimmed', data: { roomId: ROOM, beforeSeq: 1, room: { name: 'General', passwordHash: null, createdBy: alice, members: [alice, bobRenamed] } } },
+    ]);
+  });
+});
+
 describe('room: PostMessage', () => {
   it('a member posts: the event id is postEventId, and the message id carries the room', () => {
     const id = postEventId(ROOM, alice.id, 'c1');

@@ -105,6 +105,7 @@ function ChatScreen({ client, session, onSignOut, onSession }: ChatProps & { cli
             onBack={() => openRoom(null)}
             onUnauthenticated={onSignOut}
             onMembershipChanged={lists.refresh}
+            onRoomEvent={lists.applyEvent}
             onLeft={() => {
               lists.refresh();
               openRoom(null);

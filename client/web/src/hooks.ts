@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { ChatClientError, newClientMessageId, type ChatClient, type ConnectionStatus, type Notice, type Presence, type User } from '../../src/index.js';
+import { ChatClientError, newClientMessageId, type ChatClient, type ConnectionStatus, type Notice, type Presence, type RoomEvent, type User } from '../../src/index.js';
 import { emptyTimeline, timelineReducer } from './timeline.js';
 
 export const PAGE_SIZE = 50;
@@ -20,7 +20,9 @@ export const errorText = (error: unknown): string => (error instanceof Error ? e
  * log (the client library resumes by seq after any disconnect, so nothing is missed or doubled),
  * older pages on demand, and sends with their pending state.
  */
-export function useTimeline(client: ChatClient, roomId: string, me: User) {
+export function useTimeline(client: ChatClient, roomId: string, me: User, onEvent?: (event: RoomEvent) => void) {
+  const eventListener = useRef(onEvent);
+  eventListener.current = onEvent;
   const [state, dispatch] = useReducer(timelineReducer, emptyTimeline);
   const [error, setError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
@@ -36,7 +38,14 @@ export function useTimeline(client: ChatClient, roomId: string, me: User) {
         // Resume right after the newest message history has: events the history projection has
         // not caught up with yet come from the log, so there is no gap between the two.
         const afterSeq = history.at(-1)?.seq ?? 0;
-        const feed = client.onRoomEvents(roomId, (event) => dispatch({ type: 'event', event }), { afterSeq, onError: (e) => setError(e.message) });
+        const feed = client.onRoomEvents(
+          roomId,
+          (event) => {
+            dispatch({ type: 'event', event });
+            eventListener.current?.(event);
+          },
+          { afterSeq, onError: (e) => setError(e.message) },
+        );
         stop = () => feed.unsubscribe();
       },
       (e: unknown) => !cancelled && setError(errorText(e)),

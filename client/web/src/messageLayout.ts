@@ -5,14 +5,17 @@
 export interface Placed {
   /** A date line goes before this message (its day differs from the previous message's). */
   dayBefore: string | null;
-  /** Same author as the previous message, the same day, within GROUP_GAP_MS: no header of its own. */
+  /**
+   * Same author (and under the same name: a rename in between shows the new one) as the previous
+   * message, the same day, within GROUP_GAP_MS: no header of its own.
+   */
   continues: boolean;
 }
 
 export const GROUP_GAP_MS = 5 * 60_000;
 
 interface Placeable {
-  author: { id: string };
+  author: { id: string; name: string };
   createdAt: string;
 }
 
@@ -21,7 +24,7 @@ export function placeMessages(messages: readonly Placeable[], dayOf: (iso: strin
     const previous = messages[i - 1];
     const day = dayOf(message.createdAt);
     const newDay = !previous || dayOf(previous.createdAt) !== day;
-    const continues = !newDay && previous!.author.id === message.author.id && Date.parse(message.createdAt) - Date.parse(previous!.createdAt) < GROUP_GAP_MS;
+    const continues = !newDay && previous!.author.id === message.author.id && previous!.author.name === message.author.name && Date.parse(message.createdAt) - Date.parse(previous!.createdAt) < GROUP_GAP_MS;
     return { dayBefore: newDay ? day : null, continues };
   });
 }

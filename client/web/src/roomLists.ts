@@ -1,9 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChatClient, Room, RoomEvent } from '../../src/index.js';
 
-/** How many of the user's rooms are followed live (each is one subscription on the socket). */
-export const LIVE_ROOMS = 50;
-const REFRESH_MS = 10_000;
+const MINE_MS = 5_000;
+const DIRECTORY_MS = 10_000;
 
 /**
  * A room of the user's list after one of its events: the head moves, joins and leaves move the
@@ -25,44 +24,42 @@ export function mergeFetched(live: Room[] | null, fetched: Room[]): Room[] {
 }
 
 /**
- * The two lists of the sidebar: the user's rooms (public and private; from `myRooms`, then kept
- * current by following each room's events, so unread counts and member counts move as things
- * happen) and the public rooms directory (read every 10 s, and after the user joins, leaves or
- * creates a room). Member counts of the user's rooms come from the same events the open room
- * shows, so the sidebar never lags the room.
+ * The two lists of the sidebar: the user's rooms (public and private, from `myRooms`, read every
+ * 5 s, so unread counts move as others write) and the public rooms directory (every 10 s); both
+ * again at once after the user joins, leaves or creates a room. The open room's events come in
+ * through `applyEvent` as they happen (its own feed), so its head and member count in the sidebar
+ * move with the room itself and never lag its people list.
+ *
+ * Why not follow every room's events: following a room's `roomEvents` makes the user "here" in
+ * it (docs/api.md, Presence), and having the app open is not being in every room.
  */
 export function useRoomLists(client: ChatClient) {
   const [mine, setMine] = useState<Room[] | null>(null);
   const [directory, setDirectory] = useState<Room[] | null>(null);
-  const mineRef = useRef<Room[] | null>(null);
-  mineRef.current = mine;
+  const loaded = useRef(false);
+  const ticks = useRef(0);
 
-  const refresh = useCallback(() => {
-    // While reconnecting, the last lists stay; queries would only queue up behind the reconnect.
-    if (client.status === 'reconnecting' && mineRef.current) return;
-    client.myRooms().then((list) => setMine((live) => mergeFetched(live, list)), () => {});
-    client.rooms().then(setDirectory, () => {});
-  }, [client]);
+  const read = useCallback(
+    (withDirectory: boolean) => {
+      // While reconnecting, the last lists stay; queries would only queue up behind the reconnect.
+      if (client.status === 'reconnecting' && loaded.current) return;
+      client.myRooms().then((list) => {
+        loaded.current = true;
+        setMine((live) => mergeFetched(live, list));
+      }, () => {});
+      if (withDirectory) client.rooms().then(setDirectory, () => {});
+    },
+    [client],
+  );
+  const refresh = useCallback(() => read(true), [read]);
 
   useEffect(() => {
-    refresh();
-    const timer = setInterval(refresh, REFRESH_MS);
+    read(true);
+    const timer = setInterval(() => read(++ticks.current % (DIRECTORY_MS / MINE_MS) === 0), MINE_MS);
     return () => clearInterval(timer);
-  }, [refresh]);
+  }, [read]);
 
-  const followed = (mine ?? []).slice(0, LIVE_ROOMS).map((room) => room.id).join(',');
-  useEffect(() => {
-    if (followed === '') return;
-    const heads = new Map((mineRef.current ?? []).map((room) => [room.id, room.headSeq]));
-    const feeds = followed.split(',').map((roomId) =>
-      client.onRoomEvents(roomId, (event) => setMine((list) => list?.map((room) => (room.id === roomId ? roomAfterEvent(room, event) : room)) ?? list), {
-        afterSeq: heads.get(roomId) ?? 0,
-        // A room left meanwhile ends its feed (private rooms with FORBIDDEN); the next read drops it.
-        onError: () => {},
-      }),
-    );
-    return () => feeds.forEach((feed) => feed.unsubscribe());
-  }, [client, followed]);
+  const applyEvent = useCallback((event: RoomEvent) => setMine((list) => list?.map((room) => (room.id === event.roomId ? roomAfterEvent(room, event) : room)) ?? list), []);
 
-  return { mine, directory, refresh };
+  return { mine, directory, refresh, applyEvent };
 }

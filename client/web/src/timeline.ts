@@ -76,6 +76,7 @@ function applyEvent(state: Timeline, event: RoomEvent): Timeline {
     case 'RoomCreated':
     case 'MemberJoined':
     case 'MemberLeft':
+    case 'MemberRenamed':
       return state;
   }
 }

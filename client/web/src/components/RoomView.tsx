@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { ChatClientError, type ChatClient, type Room, type User } from '../../../src/index.js';
+import { ChatClientError, type ChatClient, type Room, type RoomEvent, type User } from '../../../src/index.js';
 import { errorText, usePresence, useTimeline, useTypingSignal } from '../hooks.js';
 import { Composer } from './Composer.js';
 import { MessageList } from './MessageList.js';
@@ -16,12 +16,14 @@ interface RoomViewProps {
   onMembershipChanged: () => void;
   /** The user left the room. */
   onLeft: () => void;
+  /** Each event of the open room as it arrives (the sidebar's counts follow it). */
+  onRoomEvent: (event: RoomEvent) => void;
 }
 
 type JoinState = { kind: 'joining' } | { kind: 'joined'; room: Room } | { kind: 'password'; error: string | null } | { kind: 'failed'; error: string };
 
 /** Joins the room (a no-op for members; a private room asks for its password), then shows it. */
-export function RoomView({ client, roomId, me, initialPassword, onBack, onUnauthenticated, onMembershipChanged, onLeft }: RoomViewProps) {
+export function RoomView({ client, roomId, me, initialPassword, onBack, onUnauthenticated, onMembershipChanged, onLeft, onRoomEvent }: RoomViewProps) {
   const [join, setJoin] = useState<JoinState>({ kind: 'joining' });
 
   const attempt = (password: string | undefined) => {
@@ -41,7 +43,7 @@ export function RoomView({ client, roomId, me, initialPassword, onBack, onUnauth
   };
   useEffect(() => attempt(initialPassword), [client, roomId]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  if (join.kind === 'joined') return <JoinedRoom client={client} room={join.room} me={me} onBack={onBack} onLeft={onLeft} />;
+  if (join.kind === 'joined') return <JoinedRoom client={client} room={join.room} me={me} onBack={onBack} onLeft={onLeft} onRoomEvent={onRoomEvent} />;
   return (
     <section className="room">
       <RoomHeader title="Room" onBack={onBack} />
@@ -89,8 +91,17 @@ function RoomHeader({ title, onBack, children }: { title: string; onBack: () => 
   );
 }
 
-function JoinedRoom({ client, room, me, onBack, onLeft }: { client: ChatClient; room: Room; me: User; onBack: () => void; onLeft: () => void }) {
-  const timeline = useTimeline(client, room.id, me);
+interface JoinedRoomProps {
+  client: ChatClient;
+  room: Room;
+  me: User;
+  onBack: () => void;
+  onLeft: () => void;
+  onRoomEvent: (event: RoomEvent) => void;
+}
+
+function JoinedRoom({ client, room, me, onBack, onLeft, onRoomEvent }: JoinedRoomProps) {
+  const timeline = useTimeline(client, room.id, me, onRoomEvent);
   const presence = usePresence(client, room.id);
   const typing = useTypingSignal(client, room.id);
   const [showPeople, setShowPeople] = useState(false);

@@ -1,0 +1,39 @@
+import type { Session } from '../../auth/sessions.js';
+import type { UserRef } from '../../domain/events.js';
+import { limitWrite, type LimitPorts } from '../limitWrite.js';
+import type { ChatPorts } from '../ports.js';
+import { readAtLeast, type FreshReadPorts } from '../queries/freshReads.js';
+import { MAX_MY_ROOMS } from '../queries/myRooms.js';
+import { runCommand, type RunCommandPorts } from '../runCommand.js';
+import * as valid from '../validate.js';
+
+export type RenameSelf = (viewer: UserRef | null, name: string) => Promise<Session>;
+
+export type RenameSelfPorts = RunCommandPorts & LimitPorts & FreshReadPorts & Pick<ChatPorts, 'readModels' | 'sessions' | 'limits'>;
+
+/**
+ * The viewer takes a new display name and stays who they are: the same user id (so their
+ * messages stay theirs to edit and delete, and their private rooms stay joined), a MemberRenamed
+ * event in every room they are a member of (each room's history tells from which seq on they go by
+ * the new name; earlier events keep the old one), and a fresh session token carrying the new name
+ * for the client to use from now on. The old token stays valid until it expires (tokens are not
+ * revocable) and still carries the old name.
+ *
+ * Counted against the join-and-leave budget: like a join, it writes into rooms, one event per room.
+ * The rooms come from the read models as of the log's head (read-your-writes: a join acknowledged
+ * before is seen); a room joined while the rename runs may keep the old name, as its MemberJoined
+ * says, until the next rename.
+ */
+export function renameSelf(ports: RenameSelfPorts): RenameSelf {
+  return async (viewer, name) => {
+    const user = valid.viewer(viewer);
+    const clean = valid.displayName(name, 'name', ports.limits.maxNameChars);
+    const renamed: UserRef = { id: user.id, name: clean };
+    if (clean !== user.name) {
+      await limitWrite(ports, 'membership', user.id, user.id);
+      const rooms = await readAtLeast(ports, await ports.store.headPosition(), 'your room list', (at) => ports.readModels.memberRooms(user.id, MAX_MY_ROOMS, at));
+      for (const room of rooms) await runCommand(ports, 'renameSelf', room.id, () => ({ type: 'RenameMember', user: renamed }));
+    }
+    return ports.sessions.issue(renamed);
+  };
+}
