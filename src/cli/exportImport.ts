@@ -1,20 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { roomStream } from '../domain/events.js';
-import type { EventStore, NewEvent } from '../eventStore/eventStore.js';
 import { readWholeStream, storeFrom, type StoreOptions } from './context.js';
+import { appendExportedBatch, type ExportedEvent } from './importBatch.js';
 import { listRooms } from './rooms.js';
 import { assertRoomsExist } from './unknownRoom.js';
 
-/** One line of an export: everything needed to append the event again, exactly. */
-interface ExportedEvent {
-  stream: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: unknown;
-  createdAt: number;
-}
 
 /**
  * Writes rooms' streams as JSON lines (to a file or stdout), in seq order per room: the rooms
@@ -48,7 +39,8 @@ export async function exportRooms(options: StoreOptions & { room?: string[]; all
  * Appends exported events to a store, keeping their streams, seqs, ids and times. Each event is
  * appended at exactly its revision (expected revision = its seq - 1), so an import into a store
  * that already has different events there fails loudly instead of renumbering; importing the
- * same file twice appends nothing the second time (the ids are already stored).
+ * same file twice appends nothing the second time (the ids are already stored). Seqs retention
+ * removed at the source are kept as gaps (importBatch.ts).
  */
 export async function importEvents(options: StoreOptions & { file?: string }): Promise<{ appended: number; skipped: number }> {
   const store = storeFrom(options);
@@ -63,32 +55,15 @@ export async function importEvents(options: StoreOptions & { file?: string }): P
       const event = parseLine(line, lineNumber);
       const last = batch.at(-1);
       if (last && (last.stream !== event.stream || event.revision !== last.revision + 1 || batch.length >= 500)) {
-        await appendBatch(store, batch, counts);
+        await appendExportedBatch(store, batch, counts);
         batch = [];
       }
       batch.push(event);
     }
-    if (batch.length > 0) await appendBatch(store, batch, counts);
+    if (batch.length > 0) await appendExportedBatch(store, batch, counts);
     return counts;
   } finally {
     await store.close();
-  }
-}
-
-async function appendBatch(store: EventStore, batch: ExportedEvent[], counts: { appended: number; skipped: number }): Promise<void> {
-  const first = batch[0]!;
-  const events: NewEvent[] = batch.map(({ id, type, data, createdAt }) => ({ id, type, data, createdAt }));
-  try {
-    await store.append(first.stream, events, { expectedRevision: first.revision - 1 });
-    counts.appended += batch.length;
-  } catch (error) {
-    // Already imported (same ids at the same seqs): fine, nothing to do.
-    const existing = await store.readStream(first.stream, { fromRevision: first.revision, limit: batch.length });
-    if (existing.length === batch.length && existing.every((e, i) => e.id === batch[i]!.id)) {
-      counts.skipped += batch.length;
-      return;
-    }
-    throw new Error(`cannot import ${first.stream} at seq ${first.revision}: ${(error as Error).message}`);
   }
 }
 
