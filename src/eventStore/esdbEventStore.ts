@@ -86,6 +86,7 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
     headPosition: () => newestPosition(store.client, store.ours),
     subscribeToAll: (subscribeOptions) => subscribeToAll(store, subscribeOptions),
     setStreamRetention: (stream, retention) => setStreamRetention(store, stream, retention),
+    streamRetention: (stream) => streamRetention(store, stream),
     ping: () => ping(store),
     close: () => close(store),
   };
@@ -193,6 +194,13 @@ async function setStreamRetention(store: EsdbStore, stream: string, retention: S
     }
     if (attempt >= 5) throw new Error(`setting the retention of ${stream}: the metadata kept changing under six attempts`);
   }
+}
+
+/** `$maxCount` and `$tb` (a revision: the port's seq is one more) as the metastream has them now. */
+async function streamRetention(store: EsdbStore, stream: string): Promise<StreamRetention> {
+  const last = await lastRawEvent(store.client, `$$${stream}`);
+  const { maxCount, truncateBefore } = metadataFromRaw(last?.isJson ? last.data : undefined);
+  return { maxCount: typeof maxCount === 'number' ? maxCount : null, ...(typeof truncateBefore === 'number' && truncateBefore > 0 ? { truncateBefore: truncateBefore + 1 } : {}) };
 }
 
 async function ping(store: EsdbStore): Promise<boolean> {

@@ -86,7 +86,11 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       retentionScan: async ({ prefix, since }) => retentionScan(store, prefix, since),
     };
   }
-  return { ...port, setStreamRetention: async (stream, settings) => setStreamRetention(store, stream, settings) };
+  return {
+    ...port,
+    setStreamRetention: async (stream, settings) => setStreamRetention(store, stream, settings),
+    streamRetention: async (stream) => streamRetention(store, stream),
+  };
 }
 
 /** What every operation of one store works on. */
@@ -183,6 +187,12 @@ function setStreamRetention(store: MemoryStore, stream: string, settings: Stream
   const truncateBefore = Math.max(current.truncateBefore ?? 1, settings.truncateBefore ?? 1);
   const maxCount = settings.maxCount === undefined ? current.maxCount : settings.maxCount;
   store.retention.set(stream, { truncateBefore, maxCount });
+}
+
+function streamRetention(store: MemoryStore, stream: string): StreamRetention {
+  assertOpen(store);
+  const current = store.retention.get(stream);
+  return { maxCount: current?.maxCount ?? null, ...(current?.truncateBefore && current.truncateBefore > 1 ? { truncateBefore: current.truncateBefore } : {}) };
 }
 
 /** As SQLite does it; a deleted id stays taken, which the port allows (ids are unique forever). */

@@ -22,6 +22,6 @@ export function openEventStore(options: { eventStore: string; dataDir: string; o
   // Imported at first use: a node on another store never loads the EventStoreDB client and its gRPC stack.
   return lazyEventStore(
     async () => (await import('./esdbEventStore.js')).createEsdbEventStore({ connectionString: options.eventStore, onError: options.onError }),
-    ['setStreamRetention'],
+    ['setStreamRetention', 'streamRetention'],
   );
 }

@@ -51,6 +51,11 @@ export interface KeepsStreamMetadata {
    * their setting.
    */
   setStreamRetention(stream: string, retention: StreamRetention): Promise<void>;
+  /**
+   * The stream's settings as they are in the store now (set by whichever node set them last):
+   * `maxCount` null when none, `truncateBefore` left out when none.
+   */
+  streamRetention(stream: string): Promise<StreamRetention>;
 }
 
 export interface StreamRetention {

@@ -22,8 +22,10 @@ export function startRetention(options: {
   log: Logger;
 }) {
   const { trimmer, policy, log } = options;
-  const active = isActive(policy);
   const strategy = retentionStrategyOf(options.store);
+  // On a store keeping stream metadata the job also runs without a policy: a `$maxCount` another
+  // node (or an earlier configuration) set stays in the stream until a job lifts it.
+  const active = isActive(policy) || strategy.kind === 'streamMetadata';
   const pass: ((since: number) => Promise<number>) | null =
     strategy.kind === 'deleteOldEvents'
       ? (since) => deleteOldEvents({ store: strategy.store, trimmer, policy, since, log })

@@ -7,6 +7,8 @@ export interface TrimOptions {
   /** Also keep only the room's newest this-many messages (retention by count). */
   keepMessages?: number;
   carrySnapshot?: boolean;
+  /** With `carrySnapshot`: record that the store keeps this many newest events (null: all). */
+  keepLast?: number | null;
 }
 
 export interface RoomTrimmer {
@@ -18,8 +20,9 @@ export interface RoomTrimmer {
    */
   trimHistory(roomId: string, beforeSeq: number, options?: TrimOptions): Promise<number>;
   /**
-   * Before a store starts keeping only a room's newest `keepLast` events: makes sure a snapshot
-   * of the room is among them.
+   * Before a store starts keeping only a room's newest `keepLast` events (null: all of them
+   * again): makes sure a snapshot of the room is among them, and that the room records the window
+   * (which every node's snapshot cadence follows).
    */
-  carryRoomForward(roomId: string, keepLast: number): Promise<void>;
+  carryRoomForward(roomId: string, keepLast: number | null): Promise<void>;
 }

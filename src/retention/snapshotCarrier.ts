@@ -18,7 +18,14 @@ export function snapshotDue(state: RoomState, keepLast: number): boolean {
  * snapshot-carrying trim whenever one is due. Appended last, at revision t, it stays in the window
  * until t + keepLast; the next one is due at t + keepLast/2, so a snapshot is always inside.
  */
-export function snapshotCarrier(keepLast: number): (state: RoomState, nextRevision: number) => RoomCommand | null {
-  return (state, nextRevision) =>
-    snapshotDue(state, keepLast) ? { type: 'TrimHistory', beforeSeq: nextRevision - keepLast + 1, carrySnapshot: true } : null;
+export function snapshotCarrier(ownSetting?: number): (state: RoomState, nextRevision: number) => RoomCommand | null {
+  return (state, nextRevision) => {
+    // The window the ROOM records (the stream's `$maxCount`, set by whichever node's retention
+    // ran), not this node's setting, which other nodes may not share: a node with a larger
+    // setting, or none, would let the last snapshot fall out of a smaller window. Its own setting
+    // counts only until its retention job has recorded one.
+    const keepLast = state.keepLast ?? ownSetting;
+    if (keepLast === undefined) return null;
+    return snapshotDue(state, keepLast) ? { type: 'TrimHistory', beforeSeq: nextRevision - keepLast + 1, carrySnapshot: true } : null;
+  };
 }

@@ -11,9 +11,13 @@ import type { RoomTrimmer } from './roomTrimmer.js';
  * loses itself: a HistoryTrimmed carrying a snapshot of the room is always inside what the store
  * keeps, and a prefix is cut only up to such a snapshot.
  *
- * - By count, `$maxCount` does the cutting as events arrive. Before setting it on a room this
- *   puts a snapshot inside the window; from then on the room's commands append a fresh one every
- *   half window (snapshotCarrier.ts, the hook the command handler is given).
+ * - By count, `$maxCount` does the cutting as events arrive. `$maxCount` stays in the stream's
+ *   metadata whoever set it, so the window is also recorded in the room's snapshots, and every
+ *   node's commands append a fresh one every half of THAT window (snapshotCarrier.ts), whatever
+ *   its own setting. This job brings a room's window to this node's setting, lifting it when the
+ *   node has none: a smaller window is recorded (with a snapshot inside it) before the store
+ *   enforces it, a larger one (or none) only after, so the recorded window is never larger than
+ *   the one in force.
  * - By age, this job moves `$tb` up to a snapshot it appends. `$maxAge` is NOT used: it drops
  *   events by the clock alone, so a quiet room would lose its last snapshot (and so itself)
  *   while no node runs.
@@ -29,18 +33,17 @@ export function createStreamMetadataRetention(options: {
   log: Logger;
 }): (since: number) => Promise<number> {
   const { store, trimmer, policy } = options;
-  /** Rooms whose stream already has `$maxCount` from this process. */
+  /** Rooms whose window this process has brought to its setting. */
   const countApplied = new Set<string>();
+  const keepLast = policy.maxCount ?? null;
 
   /** One pass; resolves with the number of rooms whose stream start it moved by age. */
   return async function run(since: number): Promise<number> {
     let trimmedRooms = 0;
     for (const roomId of await options.roomIds()) {
       const stream = roomStream(roomId);
-      if (policy.maxCount !== undefined && !countApplied.has(stream)) {
-        // A room from before the policy: put a snapshot inside the window before the store enforces it.
-        await trimmer.carryRoomForward(roomId, policy.maxCount);
-        await store.setStreamRetention(stream, { maxCount: policy.maxCount });
+      if (!countApplied.has(stream)) {
+        await applyWindow(store, trimmer, roomId, keepLast);
         countApplied.add(stream);
       }
       if (policy.maxAgeMs === undefined) continue;
@@ -58,6 +61,20 @@ export function createStreamMetadataRetention(options: {
     if (trimmedRooms > 0) options.log.info({ rooms: trimmedRooms }, "retention moved the start of rooms' streams");
     return trimmedRooms;
   };
+}
+
+/** Brings the stream's `$maxCount` to `keepLast` (null: none), recorded in the room in the safe order. */
+async function applyWindow(store: EventStore & KeepsStreamMetadata, trimmer: RoomTrimmer, roomId: string, keepLast: number | null): Promise<void> {
+  const stream = roomStream(roomId);
+  const current = (await store.streamRetention(stream)).maxCount ?? null;
+  if (current === keepLast) {
+    if (keepLast !== null) await trimmer.carryRoomForward(roomId, keepLast); // recorded already, unless set before rooms recorded it
+    return;
+  }
+  const narrower = keepLast !== null && (current === null || keepLast < current);
+  if (narrower) await trimmer.carryRoomForward(roomId, keepLast);
+  await store.setStreamRetention(stream, { maxCount: keepLast });
+  if (!narrower) await trimmer.carryRoomForward(roomId, keepLast);
 }
 
 /**

@@ -179,9 +179,10 @@ function chatPortsOf(
   const { readModels, broker, presence, abuse } = parts.adapters;
   // A store that drops whole stream prefixes by count ($maxCount) needs a room snapshot kept inside
   // the window; a store that deletes message events only (SQLite) keeps the room's structure itself.
+  // The window is the one the room records (another node may have set it), so the carrier is on
+  // even without RETENTION_MAX_COUNT here.
   const dropsPrefixes = dropsStreamPrefixes(store);
-  const keepLast = dropsPrefixes ? config.RETENTION_MAX_COUNT : undefined;
-  const repository = createRoomCommandHandler(store, { afterBatch: keepLast === undefined ? undefined : snapshotCarrier(keepLast) });
+  const repository = createRoomCommandHandler(store, { afterBatch: dropsPrefixes ? snapshotCarrier(config.RETENTION_MAX_COUNT) : undefined });
   return {
     commands: repository,
     readModels,

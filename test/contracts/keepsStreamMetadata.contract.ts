@@ -54,5 +54,15 @@ export function keepsStreamMetadataContract(
       expect(revisions(await store.readStream('room-b'))).toEqual([]);
       await store.append('room-a', [event()], { expectedRevision: 10 });
     });
+
+    it('reports the settings the stream has now, whoever set them', async () => {
+      await tenInRoomA();
+      expect(await store.streamRetention('room-a')).toEqual({ maxCount: null });
+      await store.setStreamRetention('room-a', { maxCount: 4, truncateBefore: 3 });
+      expect(await store.streamRetention('room-a')).toEqual({ maxCount: 4, truncateBefore: 3 });
+      await store.setStreamRetention('room-a', { maxCount: null });
+      expect(await store.streamRetention('room-a')).toEqual({ maxCount: null, truncateBefore: 3 });
+      expect(await store.streamRetention('room-b')).toEqual({ maxCount: null });
+    });
   });
 }

@@ -79,7 +79,10 @@ export function namespacedStore<S extends EventStore>(inner: S, run: string): Ev
       }
     : {};
   const metadata: Partial<KeepsStreamMetadata> = keepsStreamMetadata(inner)
-    ? { setStreamRetention: (stream: string, retention: StreamRetention) => inner.setStreamRetention(toInner(stream), retention) }
+    ? {
+        setStreamRetention: (stream: string, retention: StreamRetention) => inner.setStreamRetention(toInner(stream), retention),
+        streamRetention: (stream: string) => inner.streamRetention(toInner(stream)),
+      }
     : {};
   return { ...port, ...deleting, ...metadata } as EventStore & RetentionOf<S>;
 }

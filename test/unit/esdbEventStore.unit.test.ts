@@ -13,6 +13,10 @@ import {
 } from '../../src/eventStore/esdbEventStore.js';
 import { createFakeEsdbClient, createFakeEsdbServer, type FakeEsdbClient } from '../support/fakeEsdbClient.js';
 import { until } from '../contracts/eventStore.contract.js';
+import { createRoomCommandHandler } from '../../src/commandHandling/roomCommandHandler.js';
+import { roomStream } from '../../src/domain/events.js';
+import type { RoomCommand } from '../../src/domain/room.js';
+import { alice } from './fixtures.js';
 
 /*
  * No EventStoreDB server can run on this machine. The adapter is checked here against the
@@ -154,6 +158,35 @@ describe('finding 4: event ids on EventStoreDB', () => {
     const repeat = await store.append('room-a', sent, { expectedRevision: 0 });
     expect(repeat).toEqual(original);
     expect(await store.readStream('room-a')).toEqual(original.events);
+  });
+});
+
+describe('finding 4: what the application needs, enforced above the store', () => {
+  // Two nodes (two room command handlers) on one server: ESDB checks no ids, so a resend must be
+  // kept single by the room (a known messageId appends nothing) and by the expected revision.
+  const post = (clientMessageId: string): RoomCommand => ({ type: 'PostMessage', author: alice, clientMessageId, body: clientMessageId });
+  const twoNodes = async () => {
+    const server = createFakeEsdbServer();
+    const [here, there] = [0, 1].map(() => createRoomCommandHandler(createEsdbEventStore({ client: createFakeEsdbClient({ server }) })));
+    await here!.execute('r', () => ({ type: 'CreateRoom', roomId: 'r', name: 'room', passwordHash: null, by: alice }));
+    await there!.load('r');
+    const posts = () => [...server.streams.get(roomStream('r'))!.events].filter((e) => e.type === 'MessagePosted').map((e) => (e.data as { clientMessageId: string }).clientMessageId);
+    return { here: here!, there: there!, posts };
+  };
+
+  it('a resend racing its original on another node is stored once', async () => {
+    const { here, there, posts } = await twoNodes();
+    await Promise.all([here.execute('r', () => post('m1')), there.execute('r', () => post('m1'))]);
+    expect(posts()).toEqual(['m1']);
+  });
+
+  it('a resend decided on a stale node, in one batch with a new post, is stored once and the new post too', async () => {
+    const { here, there, posts } = await twoNodes();
+    await here.execute('r', () => post('m1'));
+    // `there` has not seen m1: its batch [m1 again, m2] expects the revision before m1.
+    await Promise.all([there.execute('r', () => post('m1')), there.execute('r', () => post('m2'))]);
+    await there.execute('r', () => post('m1'));
+    expect(posts()).toEqual(['m1', 'm2']);
   });
 });
 

@@ -10,8 +10,8 @@ export type TrimHistory = (roomId: string, beforeSeq: number, options?: TrimOpti
  */
 export function trimHistory(ports: RunCommandPorts): TrimHistory {
   return async (roomId, beforeSeq, options = {}) => {
-    const { carrySnapshot, keepMessages } = options;
-    const outcome = await runCommand(ports, 'trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq, keepMessages, carrySnapshot }), {
+    const { carrySnapshot, keepMessages, keepLast } = options;
+    const outcome = await runCommand(ports, 'trimHistory', roomId, () => ({ type: 'TrimHistory', beforeSeq, keepMessages, carrySnapshot, keepLast }), {
       waitForReadModels: false,
     });
     return outcome.state.trimmedBefore;

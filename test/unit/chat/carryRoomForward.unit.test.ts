@@ -20,7 +20,15 @@ describe('carryRoomForward (a system command of retention)', () => {
     expect(last).toMatchObject({ type: 'HistoryTrimmed', revision: 9, data: { room: { name: 'lobby' } } });
   });
 
-  it('appends nothing while a snapshot is young enough, or for a room that does not exist', async () => {
+  it('records the window in the snapshot it appends, even when a snapshot is young enough', async () => {
+    await h.trimmer.carryRoomForward(roomId, 100);
+    const last = (await h.store.readStream(roomStream(roomId))).at(-1)!;
+    expect(last).toMatchObject({ type: 'HistoryTrimmed', revision: 9, data: { keepLast: 100, room: { name: 'lobby' } } });
+    expect((await h.ports.commands.load(roomId)).keepLast).toBe(100);
+  });
+
+  it('appends nothing while the window is recorded and a snapshot is young enough, or for a room that does not exist', async () => {
+    await h.trimmer.carryRoomForward(roomId, 100);
     const types = await h.logTypes(roomId);
     await h.trimmer.carryRoomForward(roomId, 100);
     await h.trimmer.carryRoomForward('nope', 10);
