@@ -85,7 +85,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     connectionString,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'roomlog',
+    // Which store a connection serves, in pg_stat_activity (and for a test to cut them).
+    application_name: poolName(schema),
     // Durable on resolve even if the server's default says otherwise.
     options: '-c synchronous_commit=on',
     types,
@@ -137,6 +138,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     ping: () => ping(store),
     close: () => close(store),
   };
+}
+
+/** The pool connections' application_name. */
+export function poolName(schema: string): string {
+  return `roomlog ${schema}`.slice(0, 63);
 }
 
 function ensureSchema(store: PostgresStore): Promise<void> {

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, StoredEvent } from '../../src/eventStore/eventStore.js';
-import { createPostgresEventStore } from '../../src/eventStore/postgresEventStore.js';
+import { createPostgresEventStore, poolName } from '../../src/eventStore/postgresEventStore.js';
 import { listenerName } from '../../src/eventStore/postgresListener.js';
 import { notifyChannel } from '../../src/eventStore/postgresSchema.js';
 import { POSTGRES_TEST_URL, adminQuery, assertPostgresReachable, dropSchema, freshSchemaName, postgresUrl } from '../support/postgres.js';
@@ -126,6 +126,30 @@ describe('PostgreSQL event store shared between connections', () => {
     await writer.append('room-a', [{ id: 'a2', type: 'MessagePosted', data: {} }], { expectedRevision: 1 });
     await until(() => received.length === 2, 3000);
     expect(received.map((e) => e.id)).toEqual(['a1', 'a2']);
+    await subscription.close();
+  });
+
+  it('goes on after the server drops every connection of the store: appends reconnect, a subscription resumes where it was', async () => {
+    schema = freshSchemaName();
+    const store = open({ pollIntervalMs: 100 });
+    const writer = open();
+    await store.append('room-a', [{ id: 'a1', type: 'MessagePosted', data: {} }], { expectedRevision: 0 });
+    const received: StoredEvent[] = [];
+    const subscription = store.subscribeToAll({ afterPosition: 0, onEvent: (e) => void received.push(e) });
+    await until(() => received.length === 1);
+
+    // What a server restart or a failover does to the clients: every backend of both stores ends.
+    const { rows } = await adminQuery<{ ended: boolean }>(
+      'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = ANY ($1)',
+      [[poolName(schema), listenerName(notifyChannel(schema))]],
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    await delay(100);
+
+    await writer.append('room-a', [{ id: 'a2', type: 'MessagePosted', data: {} }], { expectedRevision: 1 });
+    await store.append('room-a', [{ id: 'a3', type: 'MessagePosted', data: {} }], { expectedRevision: 2 });
+    await until(() => received.length === 3, 5000);
+    expect(received.map((e) => e.id)).toEqual(['a1', 'a2', 'a3']);
     await subscription.close();
   });
 

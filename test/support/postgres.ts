@@ -32,7 +32,7 @@ export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow
   } catch (error) {
     throw new Error(
       `PostgreSQL is not reachable at ${POSTGRES_TEST_URL} (${(error as Error).message}). ` +
-        'The PostgreSQL tests need it: start it (`pg_ctlcluster 15 main start`; .ci/run installs and starts it when missing) or set POSTGRES_TEST_URL.',
+        'The PostgreSQL tests need it: `npm test` installs and starts it when missing (its pretest, scripts/ensureTools.ts), or start it yourself (`pg_ctlcluster 15 main start`), or set POSTGRES_TEST_URL.',
     );
   }
   try {
