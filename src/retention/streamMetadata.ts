@@ -41,26 +41,37 @@ export function createStreamMetadataRetention(options: {
   return async function run(since: number): Promise<number> {
     let trimmedRooms = 0;
     for (const roomId of await options.roomIds()) {
-      const stream = roomStream(roomId);
-      if (!countApplied.has(stream)) {
-        await applyWindow(store, trimmer, roomId, keepLast);
-        countApplied.add(stream);
+      // One room failing (a stream deleted in the store, say) must not keep every room after it
+      // from retention: it is logged, and tried again at the next run.
+      try {
+        if (await runRoom(roomId, since)) trimmedRooms++;
+      } catch (error) {
+        options.log.warn({ err: error, roomId }, 'retention failed for a room; the others go on');
       }
-      if (policy.maxAgeMs === undefined) continue;
-      const [first] = await store.readStream(stream, { limit: 1 });
-      const head = await store.streamRevision(stream);
-      if (!first) continue;
-      const firstSince = await firstRevisionSince(store, stream, since, first.revision, head);
-      const before = trimPoint({ head, firstSince }, { maxAgeMs: policy.maxAgeMs, intervalMs: policy.intervalMs });
-      // Nothing to cut, or only the snapshot a quiet room already is: cutting would only add another.
-      if (before <= first.revision || (first.revision === head && first.type === 'HistoryTrimmed')) continue;
-      const trimmedBefore = await trimmer.trimHistory(roomId, before, { carrySnapshot: true });
-      await store.setStreamRetention(stream, { truncateBefore: trimmedBefore });
-      trimmedRooms++;
     }
     if (trimmedRooms > 0) options.log.info({ rooms: trimmedRooms }, "retention moved the start of rooms' streams");
     return trimmedRooms;
   };
+
+  /** One room; true when it moved the stream's start by age. */
+  async function runRoom(roomId: string, since: number): Promise<boolean> {
+    const stream = roomStream(roomId);
+    if (!countApplied.has(stream)) {
+      await applyWindow(store, trimmer, roomId, keepLast);
+      countApplied.add(stream);
+    }
+    if (policy.maxAgeMs === undefined) return false;
+    const [first] = await store.readStream(stream, { limit: 1 });
+    const head = await store.streamRevision(stream);
+    if (!first) return false;
+    const firstSince = await firstRevisionSince(store, stream, since, first.revision, head);
+    const before = trimPoint({ head, firstSince }, { maxAgeMs: policy.maxAgeMs, intervalMs: policy.intervalMs });
+    // Nothing to cut, or only the snapshot a quiet room already is: cutting would only add another.
+    if (before <= first.revision || (first.revision === head && first.type === 'HistoryTrimmed')) return false;
+    const trimmedBefore = await trimmer.trimHistory(roomId, before, { carrySnapshot: true });
+    await store.setStreamRetention(stream, { truncateBefore: trimmedBefore });
+    return true;
+  }
 }
 
 /** Brings the stream's `$maxCount` to `keepLast` (null: none), recorded in the room in the safe order. */

@@ -266,8 +266,8 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
       const size = events.reduce((sum, e) => sum + proposedSize(e), 0);
       if (size > maxAppendSize) throw MaxAppendSizeExceededError.fromMaxAppendSize(maxAppendSize);
       const entry = streamOf(server, streamName);
-      // unpackError.js:235-239.
-      if (entry.deleted) throw StreamDeletedError.fromStreamName(streamName);
+      // unpackError.js:235-239. Server: a hard-deleted stream's metastream takes no writes either.
+      if (entry.deleted || (streamName.startsWith('$$') && server.streams.get(streamName.slice(2))?.deleted)) throw StreamDeletedError.fromStreamName(streamName);
       const current = entry.events.length - 1; // -1: no stream
       const wrong = () => {
         const expected = expectedRevision;

@@ -25,13 +25,13 @@ import { alice } from './fixtures.js';
  */
 const log = pino({ level: 'silent' });
 
-function node(server: FakeEsdbServer, maxCount: number | undefined) {
+function node(server: FakeEsdbServer, maxCount: number | undefined, rooms = ['r']) {
   const store: EventStore & KeepsStreamMetadata = createEsdbEventStore({ client: createFakeEsdbClient({ server }) });
   // As src/server/services.ts wires a node on a store that drops stream prefixes.
   const commands: RoomCommandHandler = createRoomCommandHandler(store, { afterBatch: snapshotCarrier(maxCount) });
   const ports = { commands, store, metrics: createMetrics('test'), broker: createMemoryBroker(), log } as unknown as RunCommandPorts;
   const trimmer: RoomTrimmer = { trimHistory: trimHistory(ports), carryRoomForward: carryRoomForward(ports) };
-  const retention = createStreamMetadataRetention({ store, trimmer, roomIds: async () => ['r'], policy: { maxCount, intervalMs: 60_000 }, log });
+  const retention = createStreamMetadataRetention({ store, trimmer, roomIds: async () => rooms, policy: { maxCount, intervalMs: 60_000 }, log });
   const post = (author: UserRef, n: number) => commands.execute('r', () => ({ type: 'PostMessage', author, clientMessageId: `c${n}`, body: `m${n}` }));
   return { store, commands, retention, post };
 }
@@ -82,5 +82,15 @@ describe('finding 6: the snapshot cadence follows the window the stream has', ()
     await lower.retention(0); // $maxCount = 6
     for (let n = 100; n < 130; n++) await first.post(alice, n);
     expect((await freshLoad(server)).room).toMatchObject({ id: 'r', name: 'kept' });
+  });
+
+  it('finding 1: a room the job fails on does not stop the run for the rooms after it', async () => {
+    const server = createFakeEsdbServer();
+    await roomOn(server);
+    server.write('room-gone', 'RoomCreated', {});
+    server.tombstone('room-gone'); // an operator deleted it: its metadata takes no writes
+    const job = node(server, 10, ['gone', 'r']);
+    await job.retention(0);
+    expect(await job.store.streamRetention(roomStream('r'))).toEqual({ maxCount: 10 });
   });
 });
