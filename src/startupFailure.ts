@@ -23,7 +23,7 @@ interface FailureDetails {
 export function describeStartupFailure(error: unknown, config: StartSettings): string | null {
   if (typeof error !== 'object' || error === null) return null;
   const failure = error as FailureDetails;
-  return listenFailure(failure, config) ?? dataDirFailure(failure, config) ?? eventStoreFailure(failure, config);
+  return listenFailure(failure, config) ?? dataDirFailure(failure, config) ?? eventStoreFailure(failure, config) ?? postgresFailure(failure, config);
 }
 
 function listenFailure(failure: FailureDetails, config: StartSettings): string | null {
@@ -58,14 +58,45 @@ function dataDirFailure(failure: FailureDetails, config: StartSettings): string 
   return `cannot start: DATA_DIR=${config.DATA_DIR} is not usable: ${why} (${failure.code}${failure.path ? ` at ${failure.path}` : ''}); point DATA_DIR at a directory this user can write`;
 }
 
-/** Connection failures as the EventStoreDB client reports them (gRPC "UNAVAILABLE", discovery, refused). */
-const ESDB_UNREACHABLE = /unavailable|failed to discover|ECONNREFUSED|connect|deadline|timed out|timeout|ENOTFOUND|EAI_AGAIN|no connection/i;
+/**
+ * Connection failures as the EventStoreDB client reports them: its error classes and gRPC status
+ * texts (UNAVAILABLE, DEADLINE_EXCEEDED), cluster discovery giving up. Not any "ECONNREFUSED": a
+ * Redis that does not answer must not be blamed on EVENT_STORE.
+ */
+const ESDB_UNREACHABLE = /\b(?:UnavailableError|DeadlineExceededError)\b|\b14 UNAVAILABLE\b|\b4 DEADLINE_EXCEEDED\b|failed to discover/i;
 
 function eventStoreFailure(failure: FailureDetails, config: StartSettings): string | null {
   if (!config.EVENT_STORE.startsWith('esdb')) return null;
   const text = `${failure.name ?? ''} ${failure.code ?? ''} ${failure.message ?? ''}`;
   if (!ESDB_UNREACHABLE.test(text)) return null;
   return `cannot start: the event store at EVENT_STORE=${redactUrl(config.EVENT_STORE)} does not answer (${firstLine(failure.message ?? failure.code ?? 'unreachable')}); start EventStoreDB or fix EVENT_STORE`;
+}
+
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+/** PostgreSQL's own refusals at connection (SQLSTATE), in words. */
+const POSTGRES_REFUSALS: Record<string, string> = {
+  '3D000': 'has no such database',
+  '28P01': 'refused the password',
+  '28000': 'refuses this user or address (pg_hba.conf)',
+  '57P03': 'is starting up or shutting down',
+};
+
+function postgresFailure(failure: FailureDetails, config: StartSettings): string | null {
+  if (!/^postgres(?:ql)?:\/\//.test(config.EVENT_STORE)) return null;
+  let port = 5432;
+  try {
+    port = Number(new URL(config.EVENT_STORE).port || 5432);
+  } catch {
+    // config.ts validated it; keep the default port
+  }
+  const where = `the event store at EVENT_STORE=${redactUrl(config.EVENT_STORE)}`;
+  // Socket errors carry the port they were for: only the store's port is the store's fault.
+  if (failure.code && SOCKET_ERRORS.has(failure.code) && (failure.port === undefined || failure.port === port)) {
+    return `cannot start: ${where} does not answer (${firstLine(failure.message ?? failure.code)}); start PostgreSQL or fix EVENT_STORE`;
+  }
+  const refusal = failure.code ? POSTGRES_REFUSALS[failure.code] : undefined;
+  if (refusal) return `cannot start: PostgreSQL at EVENT_STORE=${redactUrl(config.EVENT_STORE)} ${refusal} (${firstLine(failure.message ?? failure.code!)}); fix EVENT_STORE or the server`;
+  return null;
 }
 
 /** A password in the connection string is never printed (as with REDIS_URL). */

@@ -104,6 +104,16 @@ describe('start-up failures: one line naming the setting, exit 1', () => {
     expectOneClearLine(result, new RegExp(`^cannot start: the event store at EVENT_STORE=esdb://127\\.0\\.0\\.1:${port}\\?tls=false does not answer \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\); start EventStoreDB or fix EVENT_STORE$`));
   });
 
+  it('PostgreSQL that does not answer, or has no such database', async () => {
+    const { port, server } = await portInUse();
+    await new Promise((resolve) => server.close(resolve));
+    const refused = await runNode({ EVENT_STORE: `postgres://postgres@127.0.0.1:${port}/test` });
+    expectOneClearLine(refused, new RegExp(`^cannot start: the event store at EVENT_STORE=postgres://postgres@127\\.0\\.0\\.1:${port}/test does not answer \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\); start PostgreSQL or fix EVENT_STORE$`));
+    // The test machine's PostgreSQL (README, "Tests") without the database named.
+    const missing = await runNode({ EVENT_STORE: 'postgres://postgres@127.0.0.1:5432/roomlog_no_such_database' });
+    expectOneClearLine(missing, /^cannot start: PostgreSQL at EVENT_STORE=postgres:\/\/postgres@127\.0\.0\.1:5432\/roomlog_no_such_database has no such database \(database "roomlog_no_such_database" does not exist\); fix EVENT_STORE or the server$/);
+  });
+
   it('a password in EVENT_STORE is not printed', async () => {
     const { port, server } = await portInUse();
     await new Promise((resolve) => server.close(resolve));
