@@ -96,6 +96,8 @@ describe('the web chat', () => {
     await ada.page.getByLabel('Edit message').fill('hi bob, edited');
     await ada.page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => messageBodies(bob.page), { timeout: 10_000 }).toEqual(['hello ada', 'hi bob, edited']);
+    // The editor closes once the edit is acknowledged (bob may see the event first).
+    await expect.poll(() => ada.page.getByLabel('Edit message').count(), { timeout: 10_000 }).toBe(0);
     await expect.poll(() => bob.page.getByTestId('message').nth(1).textContent()).toContain('(edited)');
     // Only your own messages can be edited.
     expect(await ada.page.getByTestId('message').filter({ hasText: 'hello ada' }).getByRole('button', { name: 'Edit' }).count()).toBe(0);
