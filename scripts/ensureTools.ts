@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { planSetup, POSTGRES, TOOLS, type Machine } from './toolPlan.js';
+import { POSTGRES, setUpMachine, TOOLS, type Machine } from './toolPlan.js';
 
 function onPath(command: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
@@ -60,29 +60,13 @@ async function lookAtMachine(): Promise<Machine> {
   };
 }
 
-async function main(): Promise<void> {
-  // Each round does one thing and looks again. The longest path, a fresh Debian machine: install,
-  // start PostgreSQL, trust 127.0.0.1, create the database, ready: five rounds.
-  for (let round = 0; round < 8; round++) {
-    const plan = planSetup(await lookAtMachine());
-    if (plan.kind === 'ready') return;
-    if (plan.kind === 'stop') {
-      console.error(`pretest: ${plan.message}`);
-      process.exit(1);
-    }
-    for (const step of plan.steps) {
-      console.error(`pretest: ${step.why}: ${step.argv.join(' ')}`);
-      const result = run(step.argv, step.env);
-      if (result.status !== 0) {
-        console.error(`pretest: \`${step.argv.join(' ')}\` failed (exit ${result.status}):\n${result.output.trim().split('\n').slice(-15).join('\n')}`);
-        process.exit(1);
-      }
-    }
-    // A server just started may take a moment before it accepts connections.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-  console.error('pretest: the machine still lacks what the tests need after setting it up; see the lines above');
-  process.exit(1);
-}
-
-await main();
+const ready = await setUpMachine({
+  look: lookAtMachine,
+  run: async (step) => {
+    const result = run(step.argv, step.env);
+    return { ok: result.status === 0, output: result.output };
+  },
+  say: (line) => console.error(`pretest: ${line}`),
+  pause: () => new Promise((resolve) => setTimeout(resolve, 1_000)),
+});
+if (!ready) process.exit(1);

@@ -133,3 +133,38 @@ function planPostgres(machine: Machine): Plan {
       return { kind: 'stop', message: `PostgreSQL on ${where} refuses the tests' connection (psql -h ${POSTGRES.host} -U ${POSTGRES.user} -d ${POSTGRES.database}); see its log in /var/log/postgresql/` };
   }
 }
+
+/** The most rounds of look-then-act: the longest path, a fresh Debian machine (install, start PostgreSQL, trust 127.0.0.1, create the database, ready), takes five. */
+export const MAX_ROUNDS = 8;
+
+/**
+ * Looks at the machine, does the next thing the plan says, and looks again, until it is ready
+ * (true) or the plan says stop or a step fails (false, after saying why through `say`).
+ */
+export async function setUpMachine(effects: {
+  look: () => Promise<Machine>;
+  run: (step: Step) => Promise<{ ok: boolean; output: string }>;
+  say: (line: string) => void;
+  /** Between rounds (a server just started may take a moment to accept connections). */
+  pause?: () => Promise<void>;
+}): Promise<boolean> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const plan = planSetup(await effects.look());
+    if (plan.kind === 'ready') return true;
+    if (plan.kind === 'stop') {
+      effects.say(plan.message);
+      return false;
+    }
+    for (const step of plan.steps) {
+      effects.say(`${step.why}: ${step.argv.join(' ')}`);
+      const result = await effects.run(step);
+      if (!result.ok) {
+        effects.say(`\`${step.argv.join(' ')}\` failed:\n${result.output.trim().split('\n').slice(-15).join('\n')}`);
+        return false;
+      }
+    }
+    await effects.pause?.();
+  }
+  effects.say('the machine still lacks what the tests need after setting it up; see the lines above');
+  return false;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSetup, TOOLS, type Machine } from '../../scripts/toolPlan.js';
+import { planSetup, setUpMachine, TOOLS, type Machine, type Step } from '../../scripts/toolPlan.js';
 
 /** A Debian test machine as root with every tool and a PostgreSQL that answers; each test breaks one thing. */
 function machine(change: { debian?: boolean; root?: boolean; without?: string[]; postgres?: Partial<Machine['postgres']> } = {}): Machine {
@@ -83,5 +83,78 @@ describe('what npm test sets up before it runs (scripts/toolPlan.ts)', () => {
 
   it('a connection refused for another reason stops with where to look', () => {
     expect(planSetup(machine({ postgres: { query: 'failed' } }))).toMatchObject({ kind: 'stop', message: expect.stringContaining('/var/log/postgresql/') });
+  });
+});
+
+/**
+ * A fresh Debian machine as the steps change it, without touching the real one: apt-get puts the
+ * packages' commands on PATH and creates a cluster that is not started (no init system in a
+ * container), PostgreSQL asks local TCP clients for a password and has no database `test`.
+ */
+function freshDebian(options: { root: boolean }) {
+  const state = { onPath: new Set<string>(), clusters: [] as Array<{ version: string; name: string }>, running: false, trusted: false, database: false, ran: [] as string[] };
+  const look = async (): Promise<Machine> => ({
+    debian: true,
+    root: options.root,
+    onPath: new Set(state.onPath),
+    postgres: {
+      listening: state.running,
+      query: !state.running ? null : !state.trusted ? 'password-required' : !state.database ? 'no-database' : 'ok',
+      clusters: state.clusters,
+      hbaFile: state.clusters.length ? '/etc/postgresql/15/main/pg_hba.conf' : null,
+    },
+  });
+  const run = async (step: Step) => {
+    const line = step.argv.join(' ');
+    state.ran.push(line);
+    if (step.argv[0] === 'apt-get' && step.argv[1] === 'install') {
+      for (const tool of TOOLS) if (step.argv.includes(tool.aptPackage)) tool.commands.forEach((c) => state.onPath.add(c));
+      if (step.argv.includes('postgresql')) state.clusters = [{ version: '15', name: 'main' }];
+    } else if (line === 'pg_ctlcluster 15 main start') state.running = true;
+    else if (step.argv[0] === 'sed') state.trusted = true;
+    else if (line.endsWith('CREATE DATABASE test')) state.database = true;
+    return { ok: true, output: '' };
+  };
+  return { state, look, run };
+}
+
+describe('setting a machine up, round by round (simulated)', () => {
+  it('a fresh Debian machine as root ends ready: install, start, trust, create, in that order', async () => {
+    const machine = freshDebian({ root: true });
+    const said: string[] = [];
+    expect(await setUpMachine({ look: machine.look, run: machine.run, say: (line) => said.push(line) })).toBe(true);
+    expect(machine.state.ran).toEqual([
+      'apt-get update -qq',
+      'apt-get install -y -qq --no-install-recommends redis-server chromium docker-compose postgresql',
+      'pg_ctlcluster 15 main start',
+      "sed -i 1i host all all 127.0.0.1/32 trust /etc/postgresql/15/main/pg_hba.conf",
+      'pg_ctlcluster 15 main reload',
+      'psql -h 127.0.0.1 -U postgres -d postgres -c CREATE DATABASE test',
+    ]);
+    expect(said).toHaveLength(6);
+  });
+
+  it('not root: runs nothing, says the command once', async () => {
+    const machine = freshDebian({ root: false });
+    const said: string[] = [];
+    expect(await setUpMachine({ look: machine.look, run: machine.run, say: (line) => said.push(line) })).toBe(false);
+    expect(machine.state.ran).toEqual([]);
+    expect(said).toEqual([expect.stringContaining('Run: sudo apt-get update && sudo apt-get install')]);
+  });
+
+  it('a step that fails stops at once with its output', async () => {
+    const machine = freshDebian({ root: true });
+    const said: string[] = [];
+    const failing = async (step: Step) => (step.argv[1] === 'install' ? { ok: false, output: 'E: Unable to locate package chromium' } : machine.run(step));
+    expect(await setUpMachine({ look: machine.look, run: failing, say: (line) => said.push(line) })).toBe(false);
+    expect(said.at(-1)).toMatch(/^`apt-get install .*` failed:\nE: Unable to locate package chromium$/);
+  });
+
+  it('a machine that never gets ready gives up after a bounded number of rounds', async () => {
+    const machine = freshDebian({ root: true });
+    const stuck = async (step: Step) => ({ ok: true, output: String(step.argv.length) }); // runs, changes nothing
+    const said: string[] = [];
+    expect(await setUpMachine({ look: machine.look, run: stuck, say: (line) => said.push(line) })).toBe(false);
+    expect(said.at(-1)).toContain('still lacks');
   });
 });
