@@ -60,6 +60,10 @@ interface FakeCall {
   kind: 'read' | 'subscription';
   /** The server has sent everything (or ended the call): it no longer holds a stream. */
   done: boolean;
+  /** Cancels the call as dispose() does (Client/index.js:167-172). */
+  cancel(): void;
+  /** The client (one connection) that made it: the concurrent-call limit is per connection. */
+  owner: object;
 }
 
 export interface FakeEsdbServer {
@@ -179,6 +183,10 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
   let channelClosed = false;
   // GUESS: grpc-js refuses new calls on a closed channel ("Channel has been shut down").
   const shutDown = () => new Error('Channel has been shut down');
+  /** Whether the call may start: it is among the first MAX_CONCURRENT_CALLS open ones. */
+  const connection = {};
+  const ownCalls = () => [...server.openCalls].filter((call) => call.owner === connection);
+  const slotFree = (call: FakeCall) => ownCalls().indexOf(call) < MAX_CONCURRENT_CALLS;
 
   /**
    * A read: an object-mode stream that the server fills as the consumer reads (HTTP/2 flow
@@ -189,7 +197,7 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
    * keeps it: the leak of finding 3. GUESS: the real window is in bytes, not events.
    */
   function readCall(produce: () => Array<ResolvedEvent | AllStreamResolvedEvent> | Error): Readable & { cancel(): Promise<void> } {
-    const call: FakeCall = { kind: 'read', done: false };
+    const call: FakeCall = { kind: 'read', done: false, cancel: () => void stream.cancel(), owner: connection };
     let items: Array<ResolvedEvent | AllStreamResolvedEvent> | null = null;
     let index = 0;
     const finish = () => {
@@ -206,6 +214,11 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
           return;
         }
         if (items === null) {
+          // HTTP/2: past the connection's concurrent streams the call waits for one to end.
+          if (!slotFree(call)) {
+            setTimeout(() => this.read(), 5);
+            return;
+          }
           const produced = produce();
           if (produced instanceof Error) {
             // client ReadStream.js:46-52: StreamNotFound destroys the call with the error, which
@@ -256,6 +269,8 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
       if (channelClosed) throw shutDown();
       const events = Array.isArray(event) ? event : [event];
       await Promise.resolve(); // an answer always comes back asynchronously
+      // HTTP/2: an append is a call too; past the connection's concurrent streams it waits.
+      while (ownCalls().length >= MAX_CONCURRENT_CALLS) await new Promise((resolve) => setTimeout(resolve, 5));
       for (const e of events) {
         // GUESS: the server parses the id string as a Guid (batchAppend.js:108-110 sends it as a
         // string) and fails the call when it is not one.
@@ -372,7 +387,7 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
      */
     subscribeToAll({ fromPosition = START, filter }: { fromPosition?: Position | typeof START | typeof END; filter?: { prefixes?: string[]; filterOn?: string } } = {}) {
       count('subscribeToAll');
-      const call: FakeCall = { kind: 'subscription', done: false };
+      const call: FakeCall = { kind: 'subscription', done: false, cancel: () => void subscription.unsubscribe(), owner: connection };
       let index =
         fromPosition === START ? 0 : fromPosition === END ? server.log.length : server.log.filter((e) => !before(fromPosition, e.position)).length;
       const prefixes = filter?.filterOn === 'eventType' ? null : filter?.prefixes;
@@ -453,11 +468,9 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
      */
     async dispose() {
       count('dispose');
-      for (const subscription of [...server.subscriptions]) await subscription.unsubscribe();
-      for (const call of [...server.openCalls]) {
-        call.done = true;
-        server.openCalls.delete(call);
-      }
+      for (const call of ownCalls()) call.cancel();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
     },
   } as unknown as FakeEsdbClient;
   return client;

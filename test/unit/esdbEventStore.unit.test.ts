@@ -147,6 +147,15 @@ describe('finding 3: a read left early is cancelled', () => {
     await store.readStream('room-a', { limit: 2 });
     expect(server.openCalls.size).toBe(0);
   });
+
+  it('so a hundred early exits do not stall the next call (HTTP/2 allows 100 streams per connection)', async () => {
+    const { store } = opened();
+    for (let i = 0; i < 10; i++) await store.append('room-a', Array.from({ length: 20 }, (_, j) => posted(j)), { expectedRevision: 'any' });
+    for (let i = 0; i < 110; i++) await store.readAll({ limit: 20 });
+    const append = store.append('room-a', [posted()], { expectedRevision: 200 });
+    const stalled = Symbol('stalled');
+    expect(await Promise.race([append.then((r) => r.revision), delay(1_000).then(() => stalled)])).toBe(201);
+  });
 });
 
 describe('finding 4: event ids on EventStoreDB', () => {
