@@ -215,6 +215,17 @@ for (const { label, viewport } of WIDTHS) {
       await openRoom(page, secretId);
       await expect.poll(() => bodies(page)).toEqual(['unread 0', 'unread 1', 'unread 2', 'unread 3']);
       await expect.poll(() => page.title()).toBe('roomlog');
+      // In a background tab the open room's new messages count too, until the reader is back.
+      const setVisibility = (state: 'hidden' | 'visible') =>
+        page.evaluate((value) => {
+          Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => value });
+          document.dispatchEvent(new Event('visibilitychange'));
+        }, state);
+      await setVisibility('hidden');
+      await bob.send(secretId, 'while you were in another tab');
+      await expect.poll(() => page.title(), { timeout: 10_000 }).toBe('(1) roomlog');
+      await setVisibility('visible');
+      await expect.poll(() => page.title()).toBe('roomlog');
       // Survives a reload: what was read stays read.
       await page.reload();
       await page.locator(`section.room[data-room-id="${secretId}"]`).waitFor();

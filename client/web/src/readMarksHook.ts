@@ -24,17 +24,32 @@ export function useUnread(userId: string, mine: Room[] | null, openRoomId: strin
     for (const room of fresh) seen(room.id, room.headSeq);
   }, [mine, marks, seen]);
 
-  // The open room is read as its events come (its head moves with them in `mine`).
+  // The open room is read as its events come (its head moves with them in `mine`), but only while
+  // the page is shown: in a background tab its new messages count, in the title too, until the
+  // reader comes back to it.
+  const visible = usePageVisible();
+  const reading = visible ? openRoomId : null;
   useEffect(() => {
-    const open = mine?.find((room) => room.id === openRoomId);
+    const open = mine?.find((room) => room.id === reading);
     if (open) seen(open.id, open.headSeq);
-  }, [mine, openRoomId, seen]);
+  }, [mine, reading, seen]);
 
-  const unread = new Map((mine ?? []).map((room) => [room.id, room.id === openRoomId ? 0 : unreadCount(room.headSeq, marks[room.id])]));
+  const unread = new Map((mine ?? []).map((room) => [room.id, room.id === reading ? 0 : unreadCount(room.headSeq, marks[room.id])]));
   const total = [...unread.values()].reduce((sum, n) => sum + n, 0);
   useEffect(() => {
     document.title = tabTitle(total);
   }, [total]);
 
   return { unread, total, seen };
+}
+
+/** Whether the page is shown (not a background tab or a minimised window). */
+export function usePageVisible(): boolean {
+  const [visible, setVisible] = useState(() => document.visibilityState !== 'hidden');
+  useEffect(() => {
+    const onChange = () => setVisible(document.visibilityState !== 'hidden');
+    document.addEventListener('visibilitychange', onChange);
+    return () => document.removeEventListener('visibilitychange', onChange);
+  }, []);
+  return visible;
 }
