@@ -6,6 +6,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
+  type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
   type SubscribeToAllOptions,
@@ -58,6 +59,8 @@ interface EsdbStore {
   maxAppendBytes: number;
   subscriptions: Set<AllSubscription>;
   closed: boolean;
+  /** Whether any call was made: an unused client has no channel to close (and making one may mean a gossip discovery). */
+  used: boolean;
 }
 
 /**
@@ -77,17 +80,24 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
     maxAppendBytes: options.maxAppendBytes ?? ESDB_MAX_APPEND_BYTES,
     subscriptions: new Set(),
     closed: false,
+    used: false,
   };
+  const using =
+    <A extends unknown[], R>(operation: (...args: A) => R) =>
+    (...args: A): R => {
+      store.used = true;
+      return operation(...args);
+    };
   return {
-    append: (stream, events, appendOptions) => append(store, stream, events, appendOptions),
-    readStream: (stream, readOptions) => readStream(store, stream, readOptions),
-    streamRevision: (stream) => streamRevision(store, stream),
-    readAll: ({ afterPosition = 0, limit = Infinity } = {}) => readAllAfter(store.client, store.ours, afterPosition, limit),
-    headPosition: () => newestPosition(store.client, store.ours),
-    subscribeToAll: (subscribeOptions) => subscribeToAll(store, subscribeOptions),
-    setStreamRetention: (stream, retention) => setStreamRetention(store, stream, retention),
-    streamRetention: (stream) => streamRetention(store, stream),
-    ping: () => ping(store),
+    append: using((stream, events, appendOptions) => append(store, stream, events, appendOptions)),
+    readStream: using((stream, readOptions) => readStream(store, stream, readOptions)),
+    streamRevision: using((stream) => streamRevision(store, stream)),
+    readAll: using(({ afterPosition = 0, limit = Infinity }: ReadAllOptions = {}) => readAllAfter(store.client, store.ours, afterPosition, limit)),
+    headPosition: using(() => newestPosition(store.client, store.ours)),
+    subscribeToAll: using((subscribeOptions) => subscribeToAll(store, subscribeOptions)),
+    setStreamRetention: using((stream, retention) => setStreamRetention(store, stream, retention)),
+    streamRetention: using((stream) => streamRetention(store, stream)),
+    ping: using(() => ping(store)),
     close: () => close(store),
   };
 }
@@ -223,6 +233,7 @@ async function close(store: EsdbStore): Promise<void> {
   store.closed = true;
   await Promise.all([...store.subscriptions].map((s) => s.close()));
   await store.client.dispose();
+  if (!store.used) return;
   // getChannel is protected in the client's types; it is there at run time (Client/index.js:191).
   const channel = await (store.client as { getChannel?: () => Promise<{ close(): void }> }).getChannel?.().catch(() => null);
   channel?.close();

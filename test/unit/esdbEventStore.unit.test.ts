@@ -269,6 +269,10 @@ describe('finding 7: appends, close, errors', () => {
     expect(Date.now() - started).toBeLessThan(500);
     expect(client.channelClosed).toBe(true);
     expect(await store.ping()).toBe(false);
+    // A store never used has no channel, and making one to close it could mean a gossip discovery.
+    const unused = createFakeEsdbClient();
+    await createEsdbEventStore({ client: unused }).close();
+    expect([unused.channelClosed, unused.calls.dispose]).toEqual([false, 1]);
   });
 
   it('treats a resolved failure (throwOnAppendFailure=false) as the conflict it is', async () => {
