@@ -6,7 +6,7 @@ import { keepsStreamMetadataContract } from './keepsStreamMetadata.contract.js';
 // The wrapper that imports an adapter at first use (how a node opens EventStoreDB) keeps the port's
 // guarantees and the adapter's retention capability: here over the memory store.
 const lazy = async () => ({
-  store: lazyEventStore(async () => createMemoryEventStore(), ['setStreamRetention']),
+  store: lazyEventStore(async () => createMemoryEventStore(), ['setStreamRetention', 'streamRetention']),
   cleanup: async () => undefined,
 });
 eventStoreContract('lazily loaded (memory)', lazy, { persistent: false, retention: ['keepsStreamMetadata'] });
