@@ -44,13 +44,14 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
 
   constructor(
     private readonly socket: WebSocket,
-    id: string,
+    private readonly id: string,
     private readonly group: OperationGroup,
     private readonly policy: SlowConsumerPolicy,
     private readonly onSlow: () => void,
     private readonly onDelivered: () => void,
   ) {
     this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    group.join(id);
   }
 
   deliver(event: RoomEvent): void {
@@ -60,7 +61,7 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
       this.slow();
       return;
     }
-    sendShared(this.socket, { head: this.head, body: this.group.body(event) });
+    sendShared(this.socket, this.group.message(event, this.id, this.head));
     this.onDelivered();
   }
 
@@ -118,6 +119,7 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
 
   private finish(): void {
     this.finished = true;
+    this.group.leave(this.id);
     this.group.release();
     this.onReturn();
   }

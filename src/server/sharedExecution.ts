@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import type { RoomEvent } from '../domain/events.js';
 import { toGraphQLError } from '../../schema/errors.js';
+import { wholeFrame, type SharedMessage } from './sharedFrame.js';
 
 /**
  * Executes a roomEvents subscription's selection ONCE per event for every subscriber that sent
@@ -57,8 +58,10 @@ export class OperationGroup {
   refs = 0;
   /** Recent renders by room and seq; events are immutable, so an entry never goes stale. */
   private readonly cache = new Map<string, string>();
-  /** The last event's `body`: a fan-out hands one event to every subscriber in turn. */
-  private lastBody: { key: string; bytes: Buffer } | null = null;
+  /** The last event's body and whole frames by id: a fan-out hands one event to every subscriber in turn. */
+  private last: { key: string; body: Buffer; frames: Map<string, Buffer> } | null = null;
+  /** Subscriptions in this group by their graphql-ws id. */
+  private readonly ids = new Map<string, number>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -96,8 +99,33 @@ export class OperationGroup {
    */
   body(event: RoomEvent): Buffer {
     const key = `${event.data.roomId}:${event.seq}`;
-    if (this.lastBody?.key !== key) this.lastBody = { key, bytes: Buffer.from(`${this.render(event)}}`) };
-    return this.lastBody.bytes;
+    if (this.last?.key !== key) this.last = { key, body: Buffer.from(`${this.render(event)}}`), frames: new Map() };
+    return this.last.body;
+  }
+
+  /**
+   * The message for the subscription `id` (whose own part is `head`). When several subscribers of
+   * this group use the same id (clients that number their operations from 1 do), the whole frame
+   * is built once per event and the same buffer goes to each of them, in one write per socket;
+   * otherwise each socket gets the shared body behind its own head.
+   */
+  message(event: RoomEvent, id: string, head: Buffer): SharedMessage {
+    const body = this.body(event);
+    if ((this.ids.get(id) ?? 0) < 2) return { head, body };
+    let frame = this.last!.frames.get(id);
+    if (!frame) this.last!.frames.set(id, (frame = wholeFrame({ head, body })));
+    return { head, body, frame };
+  }
+
+  /** A subscription with this id joins the group (see `message`); `leave` when it ends. */
+  join(id: string): void {
+    this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
+  }
+
+  leave(id: string): void {
+    const left = (this.ids.get(id) ?? 0) - 1;
+    if (left > 0) this.ids.set(id, left);
+    else this.ids.delete(id);
   }
 
   release(): void {

@@ -8,9 +8,11 @@ import type { WebSocket } from 'ws';
  * part is the same for every subscriber of an operation group (sharedExecution.ts), so it is
  * encoded to UTF-8 once per event (`body`), and each subscription's `{"id":…,"payload":` part
  * once per subscription (`head`). Writing a message is then a frame header and two shared
- * buffers to the socket, corked into one write: no per-socket string building, UTF-8 encoding
- * or copy of the payload, which is what `socket.send(string)` does for every socket (how
- * engine.io's pre-encoded broadcast and test/bench/bareWsServer.ts reach their figures).
+ * buffers to the socket, corked into one write; and where subscribers of a group share their id
+ * too, one whole frame built once per event (`frame`), the same buffer written to each socket. No
+ * per-socket string building, UTF-8 encoding or copy of the payload, which is what
+ * `socket.send(string)` does for every socket (how engine.io's pre-encoded broadcast and
+ * test/bench/bareWsServer.ts reach their figures).
  *
  * This writes beneath ws's public API, to its net.Socket, so it does so only when that is
  * exactly what ws itself would do: an open socket without permessage-deflate whose sender is
@@ -23,6 +25,8 @@ export interface SharedMessage {
   head: Buffer;
   /** Same for every subscriber of one operation group: the payload and the closing brace. */
   body: Buffer;
+  /** The whole frame (header, head, body) when it is shared too (subscriptions with the same id). */
+  frame?: Buffer;
 }
 
 /** What this relies on inside ws 8 (lib/websocket.js, lib/sender.js). */
@@ -56,12 +60,21 @@ export function sendShared(socket: WebSocket, message: SharedMessage): void {
     socket.send(Buffer.concat([message.head, message.body]).toString('utf8'));
     return;
   }
+  if (message.frame) {
+    raw.write(message.frame);
+    return;
+  }
   const header = headerFor(message.head.length + message.body.length);
   raw.cork();
   raw.write(header);
   raw.write(message.head);
   raw.write(message.body);
   raw.uncork();
+}
+
+/** The frame of `message` in one buffer, to write as is to every socket that takes the same message. */
+export function wholeFrame(message: SharedMessage): Buffer {
+  return Buffer.concat([frameHeader(message.head.length + message.body.length), message.head, message.body]);
 }
 
 /** A fan-out writes one length to every socket in turn (one id length, one body): keep the last header. */

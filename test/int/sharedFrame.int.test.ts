@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer, type PerMessageDeflateOptions } from 'ws';
-import { frameHeader, sendShared } from '../../src/server/sharedFrame.js';
+import { frameHeader, sendShared, wholeFrame } from '../../src/server/sharedFrame.js';
 
 interface Pair {
   server: WebSocket;
@@ -71,6 +71,19 @@ describe('sendShared', () => {
       expect(written).toHaveLength(3);
       expect(written[1]).toBe(shared.head);
       expect(written[2]).toBe(shared.body);
+    }
+  });
+
+  it('a whole frame, when given, is written as the one same buffer to every socket', async () => {
+    const all = await pairs(3);
+    const shared = message('1', '{"data":{"roomEvents":{"seq":8}}}');
+    const frame = wholeFrame(shared);
+    for (const { server } of all) sendShared(server, { ...shared, frame });
+    for (const { received } of all) await expect.poll(() => received.length).toBe(1);
+    for (const { received, written } of all) {
+      expect(received[0]!.equals(Buffer.concat([shared.head, shared.body]))).toBe(true);
+      expect(written).toEqual([frame]);
+      expect(written[0]).toBe(frame);
     }
   });
 

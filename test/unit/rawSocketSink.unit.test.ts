@@ -21,7 +21,12 @@ function fakeSocket(bufferedAmount = 0) {
   return { socket, sent, closes };
 }
 
-const group = { body: (event: RoomEvent) => Buffer.from(`{"seq":${event.seq}}}`), release() {} } as unknown as OperationGroup;
+const group = {
+  message: (event: RoomEvent, _id: string, head: Buffer) => ({ head, body: Buffer.from(`{"seq":${event.seq}}}`) }),
+  join() {},
+  leave() {},
+  release() {},
+} as unknown as OperationGroup;
 const event = (seq: number) => ({ seq, data: { roomId: 'r' } }) as unknown as RoomEvent;
 const policy = { maxBufferedBytes: 1_000, resumeBelowBytes: 500, drainTimeoutMs: 100 };
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getOperationAST, parse } from 'graphql';
 import { buildSchema } from '../../schema/index.js';
 import { OperationGroups } from '../../src/server/sharedExecution.js';
+import { frameHeader } from '../../src/server/sharedFrame.js';
 import type { RoomEvent } from '../../src/domain/events.js';
 import { alice, joined, posted, stored } from './fixtures.js';
 
@@ -175,5 +176,39 @@ describe('OperationGroup.render', () => {
     for (let seq = 2; seq <= 300; seq++) group.render(joinEvent(seq));
     const impostor = stored(joined('r1', { id: 'u-other', name: 'Other' }), 1, 1, at);
     expect(JSON.parse(group.render(impostor)).data.roomEvents.user.id).toBe('u-other');
+  });
+});
+
+describe('OperationGroup.message: the bytes each subscriber is written', () => {
+  const head = (id: string) => Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+
+  it('one body per event for the whole group; a whole frame only for an id several subscriptions share', () => {
+    const group = new OperationGroups(buildSchema()).acquire(request({ roomId: 'r1', withUser: true }));
+    for (const id of ['1', '1', 'unique']) group.join(id);
+    const event = joinEvent(4);
+    const [a, b, c] = [group.message(event, '1', head('1')), group.message(event, '1', head('1')), group.message(event, 'unique', head('unique'))];
+    expect(a.body).toBe(b.body);
+    expect(c.body).toBe(a.body);
+    expect(a.frame).toBeDefined();
+    expect(b.frame).toBe(a.frame);
+    expect(c.frame).toBeUndefined();
+    const json = JSON.parse(Buffer.concat([head('unique'), c.body]).toString());
+    expect(json).toMatchObject({ id: 'unique', type: 'next', payload: { data: { roomEvents: { seq: 4 } } } });
+    // The frame is header + head + body: a text frame of that length.
+    const whole = Buffer.concat([head('1'), a.body]);
+    expect(a.frame!.subarray(a.frame!.length - whole.length).equals(whole)).toBe(true);
+    expect(a.frame!.subarray(0, a.frame!.length - whole.length)).toEqual(frameHeader(whole.length));
+    // The next event gets its own body and frames.
+    const next = group.message(joinEvent(5), '1', head('1'));
+    expect(next.body).not.toBe(a.body);
+    expect(next.frame).not.toBe(a.frame);
+  });
+
+  it('an id left by all but one subscription is no longer framed whole', () => {
+    const group = new OperationGroups(buildSchema()).acquire(request({ roomId: 'r1', withUser: true }));
+    group.join('1');
+    group.join('1');
+    group.leave('1');
+    expect(group.message(joinEvent(6), '1', head('1')).frame).toBeUndefined();
   });
 });
