@@ -26,6 +26,15 @@ export function spawnNode(script: string, opts: { env?: Record<string, string>; 
   return spawnCommand(`node --import tsx ${script}`, opts);
 }
 
+/**
+ * Spawns built JavaScript with plain `node` (how production runs a node: no TypeScript loader in
+ * the process). BENCH_NODE_ARGS is added to the command line of these, the servers under test, and
+ * of nothing else: e.g. `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench …`.
+ */
+export function spawnBuiltNode(script: string, opts: { env?: Record<string, string>; stdio: StdioOptions; cwd?: string }): ChildProcess {
+  return spawnCommand(`node ${process.env.BENCH_NODE_ARGS ?? ''} ${script}`, opts);
+}
+
 /** Any command (redis-server, haproxy, node) the same way: raised fd limit, `exec`, registered for the final kill. */
 export function spawnCommand(command: string, opts: { env?: Record<string, string>; stdio: StdioOptions; cwd?: string }): ChildProcess {
   const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${command}`;

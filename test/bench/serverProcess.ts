@@ -1,7 +1,8 @@
 /** Starts a server under test (roomlog's src/main.ts, or the bare ws baseline) as a child process. */
-import { readFileSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
-import { spawnNode, stopChild } from './processes.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot, spawnBuiltNode, spawnNode, stopChild } from './processes.js';
 
 export type ServerKind = 'roomlog' | 'bare';
 
@@ -56,10 +57,36 @@ function collectLines(child: ChildProcess, output: string[], onLine: (line: stri
   }
 }
 
+const built = new Set<string>();
+
+/**
+ * roomlog runs as production runs it: built (`scripts/build.mjs`, once per checkout and bench run)
+ * and started with plain node from dist/. The bare baseline is compiled the same way (into
+ * dist/test/bench/), so neither carries tsx. A checkout without the build (an older one given with
+ * --server-root) and BENCH_SOURCES=1 run the sources through tsx instead.
+ */
+function spawnServer(script: string, root: string, opts: Parameters<typeof spawnNode>[1]): ChildProcess {
+  if (process.env.BENCH_SOURCES === '1' || !existsSync(join(root, 'scripts/build.mjs'))) return spawnNode(script, opts);
+  const output = `dist/${script.replace(/\.ts$/, '.js')}`;
+  if (!built.has(root)) {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build failed in ${root}:\n${build.stderr}`);
+    built.add(root);
+  }
+  if (!output.startsWith('dist/src/') && !output.startsWith('dist/balancer/') && !built.has(`${root}:${script}`)) {
+    // Not part of the production build (the bare baseline): one file, compiled alike, once per run.
+    const compile = spawnSync(process.execPath, ['-e', `require('esbuild').buildSync({ entryPoints: [${JSON.stringify(script)}], outdir: 'dist', outbase: '.', format: 'esm', platform: 'node', target: 'node20' })`], { cwd: root, encoding: 'utf8' });
+    if (compile.status !== 0) throw new Error(`could not compile ${script}:\n${compile.stderr}`);
+    built.add(`${root}:${script}`);
+  }
+  return spawnBuiltNode(output, opts);
+}
+
 export function startServer(kind: ServerKind, opts: StartOptions): Promise<ServerHandle> {
   const env = { PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, RATE_LIMIT_MESSAGES: '0', ...opts.env };
   const spawnedAt = performance.now();
-  const child = spawnNode(opts.script ?? SCRIPTS[kind], { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: kind === 'roomlog' || opts.script ? opts.serverRoot : undefined });
+  const root = kind === 'roomlog' || opts.script ? (opts.serverRoot ?? repoRoot) : repoRoot;
+  const child = spawnServer(opts.script ?? SCRIPTS[kind], root, { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -130,22 +130,32 @@ export class FanoutLoad {
         firstError ??= e instanceof Error ? e.message : String(e);
       }
     });
+    const connectedMs = performance.now() - t0;
     const opened = req.count - failed;
-    await this.waitLive(liveBefore + opened, req.liveTimeoutMs);
+    const liveAt = await this.waitLive(liveBefore + opened, req.liveTimeoutMs, req.probeIntervalMs ?? 250);
     const live = this.probeSeen.subarray(base).reduce((n, seen) => n + seen, 0);
-    return { opened, failed, firstError: firstError ?? this.firstSubError, live, elapsedMs: performance.now() - t0 };
+    return { opened, failed, firstError: firstError ?? this.firstSubError, live, elapsedMs: performance.now() - t0, connectedMs, liveMs: liveAt - t0 };
   }
 
-  /** Probes until every subscriber has seen one: only then is each known to be live. */
-  private async waitLive(target: number, timeoutMs: number): Promise<void> {
+  /**
+   * Probes until every subscriber has seen one: only then is each known to be live. Resolves with
+   * when that was seen (to within the 5 ms poll), or the deadline.
+   */
+  private async waitLive(target: number, timeoutMs: number, probeIntervalMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     let n = 0;
+    let nextProbe = 0;
     while (this.live < target && performance.now() < deadline) {
-      void this.send(`probe|${this.run}|${n}`, `probe-${this.run}-${n}`).catch(() => undefined);
-      n++;
-      await sleep(250);
+      if (performance.now() >= nextProbe) {
+        void this.send(`probe|${this.run}|${n}`, `probe-${this.run}-${n}`).catch(() => undefined);
+        n++;
+        nextProbe = performance.now() + probeIntervalMs;
+      }
+      await sleep(5);
     }
+    const at = performance.now();
     await sleep(300);
+    return at;
   }
 
   async publish(req: PublishRequest): Promise<PublishResult> {
@@ -198,6 +208,7 @@ export class FanoutLoad {
       latencyByGroup: phase.byGroup.map((h) => h.summary()),
       relativeByGroup: req.relative ? this.relativeArrivals(phase) : undefined,
       drainMs: Math.max(0, phase.lastDeliveryAt - lastPublishAt),
+      histogram: req.histogram ? phase.hist.sparse() : undefined,
     };
   }
 

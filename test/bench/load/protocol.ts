@@ -70,6 +70,8 @@ export interface OpenSubscribersRequest extends Keyed {
   count: number;
   /** Give up on the "every subscriber saw a probe" check after this long. */
   liveTimeoutMs: number;
+  /** A probe message is sent this often until every subscriber has seen one (default 250 ms). */
+  probeIntervalMs?: number;
 }
 
 export interface OpenSubscribersResult {
@@ -79,6 +81,10 @@ export interface OpenSubscribersResult {
   /** Subscribers that saw a probe message, i.e. are known to be live. */
   live: number;
   elapsedMs: number;
+  /** From the first connect until every socket was open, initialised and had sent its subscribe. */
+  connectedMs: number;
+  /** From the first connect until every subscriber had seen a probe message: connected and subscribed. */
+  liveMs: number;
 }
 
 export interface PublishRequest extends Keyed {
@@ -90,6 +96,8 @@ export interface PublishRequest extends Keyed {
   drainMs: number;
   /** Also return `relativeByGroup` (raw, so it is only asked for where it is used). */
   relative?: boolean;
+  /** Also return the latency histogram's buckets (`histogram`), to pool phases of several rooms or processes. */
+  histogram?: boolean;
 }
 
 export interface PublishResult {
@@ -119,6 +127,8 @@ export interface PublishResult {
   relativeByGroup?: number[][];
   /** Time from the last publish until the last delivery arrived (or the drain gave up). */
   drainMs: number;
+  /** With `histogram`: Histogram.sparse() of the latencies. */
+  histogram?: Array<[number, number]>;
 }
 
 export interface CloseAllRequest extends Keyed {

@@ -31,6 +31,26 @@ export class Histogram {
     return this.maxSeen;
   }
 
+  /** The non-empty buckets as [index, count] pairs: what `merged` pools across processes. */
+  sparse(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < this.buckets.length; i++) if (this.buckets[i]) out.push([i, this.buckets[i]!]);
+    return out;
+  }
+
+  /** One histogram of the recordings behind several `sparse()` exports (max: the largest given). */
+  static merged(parts: Array<{ sparse: Array<[number, number]>; max: number }>): Histogram {
+    const h = new Histogram();
+    for (const part of parts) {
+      for (const [i, count] of part.sparse) {
+        h.buckets[i]! += count;
+        h.total += count;
+      }
+      h.maxSeen = Math.max(h.maxSeen, part.max);
+    }
+    return h;
+  }
+
   summary(): LatencySummary {
     return { count: this.total, p50: this.quantile(0.5), p99: this.quantile(0.99), max: this.maxSeen };
   }

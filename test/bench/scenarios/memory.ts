@@ -6,8 +6,12 @@ import { fmt, ratio, verdict, type Row } from '../table.js';
 import { troubleLines, withServer, type Scenario } from './context.js';
 
 const TARGET_KB = 20;
+/** Issue 14: the node process itself (no npm, no loader), as the image and a supervisor run it. */
+const IDLE_TARGET_MB = 120;
 
 interface MemoryRun {
+  /** Just started, settled, nothing connected: the node as `npm start` leaves it. */
+  idleKb: number;
   beforeKb: number;
   afterKb: number;
   connections: number;
@@ -24,6 +28,8 @@ export const memoryScenario: Scenario = async (ctx) => {
   for (const kind of cfg.kinds) {
     runs[kind] = await withServer(ctx, kind, 'memory', async (server, load) => {
       const url = server.url;
+      await sleep(cfg.memorySettleMs);
+      const idleKb = server.rssKb();
       await load.call({ cmd: 'prepareRoom', url }, 30_000);
       // Sessions first: their cost (JWT signing, user records) is not the connection's.
       await load.call({ cmd: 'createSessions', url, count: warm + count }, 600_000);
@@ -42,7 +48,7 @@ export const memoryScenario: Scenario = async (ctx) => {
       for (const l of troubleLines(server)) ctx.notes.push(`memory / ${kind} server log: ${l}`);
       const perConnKb = (afterKb - beforeKb) / open.opened;
       ctx.log(`memory: ${kind}: RSS ${fmt(beforeKb / 1024, 1)} → ${fmt(afterKb / 1024, 1)} MB, ${fmt(perConnKb, 1)} KB/connection`);
-      return { beforeKb, afterKb, connections: open.opened, perConnKb };
+      return { idleKb, beforeKb, afterKb, connections: open.opened, perConnKb };
     });
   }
   const a = runs.roomlog;
@@ -53,5 +59,14 @@ export const memoryScenario: Scenario = async (ctx) => {
   return [
     { scenario, metric: 'KB per connection', roomlog: fmt(a?.perConnKb, 1), bare: fmt(b?.perConnKb, 1), ratio: ratio(a?.perConnKb, b?.perConnKb), target: `≤ ${TARGET_KB} KB`, result: a ? verdict(a.perConnKb <= TARGET_KB && a.connections === count) : '' },
     { scenario, metric: 'server RSS MB before → after', roomlog: mb(a), bare: mb(b), ratio: '', target: '', result: '' },
+    {
+      scenario: '3b. idle node process (started, nothing connected)',
+      metric: 'RSS MB',
+      roomlog: fmt(a ? a.idleKb / 1024 : undefined, 1),
+      bare: fmt(b ? b.idleKb / 1024 : undefined, 1),
+      ratio: ratio(a?.idleKb, b?.idleKb),
+      target: `≤ ${IDLE_TARGET_MB} MB`,
+      result: a ? verdict(a.idleKb / 1024 <= IDLE_TARGET_MB) : '',
+    },
   ] satisfies Row[];
 };
