@@ -10,12 +10,49 @@
  * is warned about first; sends refused by the rate limit go out by themselves. Every state is saved as a screenshot under
  * test-artifacts/screenshots/ (paths printed).
  */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Page } from 'playwright-core';
 import { createChatClient, createSession, type ChatClient, type Room } from '../../client/src/index.js';
 import { closeAllPeople, ensureWebBuilt, openPerson, screenshot, type Person } from '../support/browser.js';
 import { startInProcessNode, stopAllInProcessNodes, type InProcessNode } from '../support/inProcessNode.js';
+import { roomStream, type UserRef } from '../../src/domain/events.js';
+import { messageIdFor, postEventId } from '../../src/domain/ids.js';
+import { createSqliteEventStore } from '../../src/eventStore/sqliteEventStore.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A public room "archive" whose messages were written two days ago and yesterday, appended to the
+ * node's SQLite log before it starts (with the times an import would give them): the API can only
+ * write "now", and date lines need days.
+ */
+async function seedArchive(dataDir: string): Promise<{ roomId: string; twoDaysAgo: number }> {
+  const store = createSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+  const roomId = `archive${randomUUID().slice(0, 8)}`;
+  const elder: UserRef = { id: 'u-elder', name: 'elder' };
+  const twoDaysAgo = Date.now() - 2 * DAY_MS;
+  const post = (clientMessageId: string, body: string, createdAt: number) => {
+    const id = postEventId(roomId, elder.id, clientMessageId);
+    return { id, type: 'MessagePosted', data: { roomId, messageId: messageIdFor(roomId, id), clientMessageId, author: elder, body }, createdAt };
+  };
+  await store.append(
+    roomStream(roomId),
+    [
+      { id: randomUUID(), type: 'RoomCreated', data: { roomId, name: 'archive', passwordHash: null, createdBy: elder }, createdAt: twoDaysAgo },
+      { id: randomUUID(), type: 'MemberJoined', data: { roomId, user: elder }, createdAt: twoDaysAgo },
+      post('c1', 'from two days ago', twoDaysAgo + 1_000),
+      post('c2', 'from yesterday', Date.now() - DAY_MS),
+    ],
+    { expectedRevision: 0 },
+  );
+  await store.close();
+  return { roomId, twoDaysAgo };
+}
 
 const LONG_ROOM = 'Quarterly-planning-for-the-infrastructure-and-platform-teams'; // 60 characters, no space
 const LONG_USER = 'Maximiliana-Konstantinopolous-Wolfeschlegelsteinhausenberger'; // 60 characters, no space
@@ -108,10 +145,14 @@ for (const { label, viewport } of WIDTHS) {
     let longRoomId: string;
     let bobsRoom: Room;
     let secretId: string;
+    let dataDir: string;
+    let archive: { roomId: string; twoDaysAgo: number };
 
     beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'roomlog-daily-'));
+      archive = await seedArchive(dataDir);
       // A send limit low enough to trip in a test: a burst of 5, then one every 400 ms.
-      node = await startInProcessNode({ env: { RATE_LIMIT_MESSAGES: '5', RATE_LIMIT_WINDOW_MS: '2000' } });
+      node = await startInProcessNode({ dataDir, env: { RATE_LIMIT_MESSAGES: '5', RATE_LIMIT_WINDOW_MS: '2000' } });
       person = await openPerson({ allowedOrigins: [node.url], viewport });
       page = person.page;
       const session = await createSession(node.url, 'bob');
@@ -123,6 +164,7 @@ for (const { label, viewport } of WIDTHS) {
       await bob?.close();
       await person?.close();
       await node?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('60-character room and user names stay inside the viewport and their columns', async () => {
@@ -293,6 +335,25 @@ for (const { label, viewport } of WIDTHS) {
       expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
       await expectLayoutFits(page);
       await shot(page, `${label}-grouped-links`);
+    });
+
+    it('puts a date line before each day', async () => {
+      await showRoomList(page, phone).catch(() => page.getByTestId('room-list').waitFor());
+      await page.getByTestId('room-list').locator(`[data-room-id="${archive.roomId}"]`).click();
+      await page.getByRole('heading', { name: '# archive' }).waitFor();
+      await page.getByLabel('Message', { exact: true }).fill('from today');
+      await page.getByLabel('Message', { exact: true }).press('Enter');
+      await expect.poll(() => bodies(page)).toEqual(['from two days ago', 'from yesterday', 'from today']);
+      // The browser runs in UTC (test/support/browser.ts): two days ago is written out.
+      const labels = await page.getByTestId('day-separator').allTextContents();
+      const day = new Date(archive.twoDaysAgo);
+      expect(labels.slice(1)).toEqual(['Yesterday', 'Today']);
+      expect(labels[0]).toContain(String(day.getUTCFullYear()));
+      expect(labels[0]).toContain(String(day.getUTCDate()));
+      await expectLayoutFits(page);
+      await shot(page, `${label}-date-lines`);
+      await showRoomList(page, phone);
+      await openRoom(page, longRoomId);
     });
 
     it('renames the user without losing who they are (and warns before starting over as someone new)', async () => {
