@@ -84,17 +84,30 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '65535' }).PORT).toBe(65_535);
   });
 
-  it.each(['sqlite', 'memory', 'esdb://localhost:2113?tls=false', 'esdb+discover://cluster.local:2113'])(
+  it.each([
+    'sqlite',
+    'memory',
+    'esdb://localhost:2113?tls=false',
+    'esdb+discover://cluster.local:2113',
+    'postgres://roomlog:secret@db.internal:5432/chat',
+    'postgresql://db/chat?schema=chat_2',
+  ])(
     'EVENT_STORE=%s is accepted',
     (value) => {
       expect(loadConfig({ EVENT_STORE: value }).EVENT_STORE).toBe(value);
     },
   );
 
-  it.each(['bogus', 'postgres://x', 'SQLITE'])('EVENT_STORE=%s is refused, naming EVENT_STORE', (value) => {
+  it.each(['bogus', 'mysql://x', 'SQLITE'])('EVENT_STORE=%s is refused, naming EVENT_STORE', (value) => {
     const error = configError({ EVENT_STORE: value });
     expect(error.message).toMatch(/EVENT_STORE/);
-    expect(error.message).toMatch(/sqlite, memory, or an esdb/);
+    expect(error.message).toMatch(/sqlite, memory, a postgres:\/\/ URL or an esdb/);
+  });
+
+  it('EVENT_STORE=postgres://… with a schema name that could not be quoted safely is refused, saying why', () => {
+    const error = configError({ EVENT_STORE: 'postgres://db/chat?schema=Chat";drop' });
+    expect(error.message).toMatch(/EVENT_STORE/);
+    expect(error.message).toMatch(/schema must be lower-case letters, digits and _/);
   });
 
   it('every problem is reported, not only the first', () => {
