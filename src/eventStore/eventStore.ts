@@ -13,7 +13,7 @@
  * - A repeated append (the same ids at the same expected revision, e.g. a resend racing its
  *   original) stores nothing more: it fails with `DuplicateEventIdError` or resolves with the
  *   original events (revisions, positions, times). Beyond that, ids are checked per store:
- *   - memory and SQLite: ids are unique across the whole store; any append holding a stored id
+ *   - memory, SQLite and PostgreSQL: ids are unique across the whole store; any append holding a stored id
  *     (or one id twice) fails with `DuplicateEventIdError` and stores nothing;
  *   - EventStoreDB: only the repeat above is recognised (and answered with the original events,
  *     never an error); an append whose expectation holds is stored whatever its ids, and ids are
