@@ -371,7 +371,8 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
           const start = fromPosition === START ? 0 : fromPosition === END ? log.length : log.findIndex((e) => !before(e.position, fromPosition));
           return (start < 0 ? [] : log.slice(start, start + max)).map(resolvedFromAll);
         }
-        // Backwards from a position: the events before it.
+        // GUESS: backwards from a position gives the events before it (exclusive); the adapter
+        // would only read one event twice if it were inclusive.
         let end = log.length;
         if (fromPosition === START) end = 0;
         else if (fromPosition !== END) end = log.filter((e) => before(e.position, fromPosition)).length;
