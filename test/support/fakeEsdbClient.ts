@@ -129,9 +129,10 @@ function streamOf(server: FakeEsdbServer, stream: string) {
 function commit(server: FakeEsdbServer, stream: string, events: Array<Omit<Recorded, 'streamId' | 'revision' | 'position' | 'created'>>, from: number): Recorded[] {
   const entry = streamOf(server, stream);
   const recorded = events.map((event, i) => {
-    // GUESS: every event of one append gets commit == prepare == its own log position (what a
-    // v20+ server reports for implicitly committed writes); the positions grow by the record's
-    // size, so they are not dense.
+    // Server: every event of one append gets commit == prepare == its own log position: an
+    // append's prepares are implicitly committed, and $all reads report them as
+    // CommitEventRecord(event, prepare.LogPosition) (src/EventStore.Core/Services/Storage/
+    // ReaderIndex/AllReader.cs, ReadAllEventsForwardInternal). Positions grow by the record's size.
     const at = server.nextPosition;
     server.nextPosition += BigInt(120 + JSON.stringify(event.data ?? null).length);
     return { ...event, streamId: stream, revision: BigInt(from + i), position: { commit: at, prepare: at }, created: new Date(Date.now() + server.clockSkewMs) };
@@ -367,12 +368,12 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
         const max = Number(maxCount);
         const log = server.log;
         if (direction === FORWARDS) {
-          // GUESS: forwards from a position includes the event at it (the server reads from there).
+          // Server: forwards from a position includes the event at it (AllReader.cs: `>= pos`).
           const start = fromPosition === START ? 0 : fromPosition === END ? log.length : log.findIndex((e) => !before(e.position, fromPosition));
           return (start < 0 ? [] : log.slice(start, start + max)).map(resolvedFromAll);
         }
-        // GUESS: backwards from a position gives the events before it (exclusive); the adapter
-        // would only read one event twice if it were inclusive.
+        // Server: backwards from a position gives the events before it (AllReader.cs,
+        // ReadAllEventsBackwardInternal: an event is taken when its position is `< pos`).
         let end = log.length;
         if (fromPosition === START) end = 0;
         else if (fromPosition !== END) end = log.filter((e) => before(e.position, fromPosition)).length;
