@@ -4,7 +4,10 @@
  * only a store shared over the network has to show: a transaction that commits late is not
  * skipped by a follower, and a lost NOTIFY loses nothing.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, StoredEvent } from '../../src/eventStore/eventStore.js';
@@ -15,6 +18,8 @@ import { POSTGRES_TEST_URL, adminQuery, assertPostgresReachable, dropSchema, fre
 import { deletesOldEventsContract } from './deletesOldEvents.contract.js';
 import { eventStoreContract, until } from './eventStore.contract.js';
 
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const appenderScript = fileURLToPath(new URL('../support/postgresAppender.ts', import.meta.url));
 // Short poll so the polling paths are quick to see; NOTIFY wakes the live path at once anyway.
 const pollIntervalMs = 50;
 
@@ -182,6 +187,49 @@ describe('PostgreSQL event store shared between connections', () => {
     expect(received).toEqual(all);
     expect(all.every((e, i) => i === 0 || e.position > all[i - 1]!.position)).toBe(true);
     await subscription.close();
+  });
+
+  it('keeps every acknowledged append when the writer is killed with SIGKILL, and the next writer is not held up', async () => {
+    schema = freshSchemaName();
+    const child = spawn(process.execPath, ['--import', 'tsx', appenderScript, postgresUrl(schema), 'room-durable', '100000', 'd'], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const exited = once(child, 'close');
+    const acknowledged: number[] = [];
+    let partial = '';
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? ''; // an unfinished line is not an acknowledgement yet
+      for (const line of lines) {
+        if (line === 'ready') markReady();
+        else acknowledged.push(Number(line));
+      }
+    });
+    try {
+      await Promise.race([ready, exited.then(() => Promise.reject(new Error('the appender exited before it was ready')))]);
+      child.stdin.end('go\n');
+      await until(() => acknowledged.length >= 150, 20_000);
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const acked = [...acknowledged];
+    expect(acked).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1));
+
+    const reader = open();
+    const stream = await reader.readStream('room-durable');
+    // At most one more: an append can commit and be killed before printing its acknowledgement.
+    expect(stream.length - acked.length).toBeGreaterThanOrEqual(0);
+    expect(stream.length - acked.length).toBeLessThanOrEqual(1);
+    expect(stream.map((e) => e.id)).toEqual(Array.from({ length: stream.length }, (_, i) => `d-${i + 1}`));
+    // The killed writer's connection held the append lock for its last append at most: the next one goes through.
+    const started = Date.now();
+    await reader.append('room-durable', [{ id: 'after', type: 'MessagePosted', data: {} }], { expectedRevision: stream.length });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('stores data as given and answers bigints as numbers', async () => {
