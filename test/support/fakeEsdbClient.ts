@@ -295,31 +295,41 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
         // i.e. 1n or 0n (a bug in 6.2.1, kept here as the client has it).
         return { success: false, nextExpectedRevision: BigInt(current >= 0 ? 1 : 0), position: undefined };
       };
-      /**
-       * Server idempotency (IndexWriter's commit check): events whose ids are exactly the stored
-       * events from `from` on succeed again with the ORIGINAL numbers and store nothing.
-       * GUESS: that answer carries no position (the client then gives `position: undefined`).
+      /*
+       * Server idempotency: IndexWriter.CheckCommit (src/EventStore.Core/Services/Storage/
+       * ReaderIndex/IndexWriter.cs). With an expected revision below the current one, the ids must
+       * be exactly the stored events from expected + 1 on: then the write succeeds AGAIN with the
+       * original numbers and the log position of the original last event, storing nothing; a
+       * mismatch is WrongExpectedVersion (CorruptedIdempotency answers the same). Expected ==
+       * current writes without looking at the ids; expected > current is WrongExpectedVersion.
+       * Not modelled (a single node here): in a cluster, a repeat of a write not yet replicated
+       * gets no answer at all (IdempotentNotReady: "drop the write and wait for the client to
+       * retry"), which the client sees as a deadline exceeded.
        */
+      const original = (last: number): AppendResult => ({
+        success: true,
+        nextExpectedRevision: BigInt(last),
+        position: { ...entry.events[last]!.position },
+      });
       const repeatOf = (from: number): AppendResult | null => {
         const stored = entry.events.slice(from, from + events.length);
-        if (stored.length === events.length && stored.every((s, i) => s.id === events[i]!.id)) {
-          return { success: true, nextExpectedRevision: BigInt(from + events.length - 1), position: undefined };
-        }
-        return null;
+        return stored.length === events.length && stored.every((s, i) => s.id === events[i]!.id) ? original(from + events.length - 1) : null;
       };
       let repeat: AppendResult | null = null;
-      if (expectedRevision === 'any') {
-        // Server: with Any, the first id is looked up in the stream (a cache of recent ids; GUESS:
-        // modelled as the whole stream); a full match is a repeat, otherwise it is written.
-        const at = entry.events.findIndex((s) => s.id === events[0]!.id);
-        repeat = at >= 0 ? repeatOf(at) : null;
+      if (expectedRevision === 'any' || expectedRevision === 'stream_exists') {
+        if (expectedRevision === 'stream_exists' && current < 0) return wrong();
+        // Server, Any: every id is looked up in the cache of committed ids (GUESS: modelled as
+        // never evicting); none known on the first: written; all known in this stream: a repeat
+        // (up to the last one's number); known, then not: WrongExpectedVersion.
+        const numbers = events.map((e) => entry.events.findIndex((s) => s.id === e.id));
+        if (numbers[0]! >= 0) {
+          if (numbers.some((n) => n < 0)) return wrong();
+          repeat = original(numbers.at(-1)!);
+        }
       } else if (expectedRevision === 'no_stream') {
         if (current >= 0) return repeatOf(0) ?? wrong();
-      } else if (expectedRevision === 'stream_exists') {
-        if (current < 0) return wrong();
       } else {
         const expected = Number(expectedRevision);
-        // Server: expected == current writes WITHOUT looking at the ids (a known id is stored again).
         if (current > expected) return repeatOf(expected + 1) ?? wrong();
         if (current < expected) return wrong();
       }
