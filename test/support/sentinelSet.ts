@@ -63,10 +63,13 @@ function killChild(child: ChildProcess | null): Promise<void> {
   });
 }
 
-/** A data Redis (no persistence) as a RedisServer handle; `replicaOf`: start as its replica. */
-async function dataRedis(label: string, replicaOf?: number): Promise<RedisServer> {
+/**
+ * A data Redis (no persistence) as a RedisServer handle; `replicaOf`: start as its replica. `dir`:
+ * a replica writes the master's snapshot there during a full sync (else into the current directory).
+ */
+async function dataRedis(label: string, dir: string, replicaOf?: number): Promise<RedisServer> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   if (replicaOf) args.push('--replicaof', '127.0.0.1', String(replicaOf));
   let child: ChildProcess | null = await launch(args, label);
   return {
@@ -115,8 +118,8 @@ export function fields(reply: unknown): Record<string, string> {
 export async function startSentinelSet(options: { downAfterMs?: number; failoverTimeoutMs?: number } = {}): Promise<SentinelSet> {
   const dir = mkdtempSync(join(tmpdir(), 'roomlog-sentinel-'));
   dirs.add(dir);
-  const master = await dataRedis('master');
-  const replica = await dataRedis('replica', master.port);
+  const master = await dataRedis('master', dir);
+  const replica = await dataRedis('replica', dir, master.port);
   await eventually(async () => fields(await command(replica.port, 'INFO', 'replication')).master_link_status === 'up', 10_000, 'the replica in sync');
 
   const sentinelPorts: number[] = [];
