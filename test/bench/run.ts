@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer,rebuild,readafterwrite,abusequeries,abusejoins,abuseflood] [--quick] [--servers roomlog,bare]
+ * `npm run bench [-- --only throughput,fanout,memory,replay,fanout2,balancer,rebuild,readafterwrite,abusequeries,abusejoins,abuseflood,capacity,scale,stores] [--quick] [--servers roomlog,bare]
  *                [--store sqlite|memory] [--server-root <checkout>] [--rooms <n>] [--json out.json]`
  *
  * One roomlog node against a bare `ws` broadcast server, each in its own child process, driven by
@@ -15,12 +15,15 @@ import { abuseFloodScenario } from './scenarios/abuseFlood.js';
 import { abuseJoinsScenario } from './scenarios/abuseJoins.js';
 import { abuseQueriesScenario } from './scenarios/abuseQueries.js';
 import { balancerScenario } from './scenarios/balancer.js';
+import { capacityScenario } from './scenarios/capacity.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { fanout2Scenario } from './scenarios/fanout2.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { readAfterWriteScenario } from './scenarios/readAfterWrite.js';
 import { rebuildScenario } from './scenarios/rebuild.js';
 import { replayScenario } from './scenarios/replay.js';
+import { scaleScenario } from './scenarios/scale.js';
+import { storesScenario } from './scenarios/stores.js';
 import { throughputScenario } from './scenarios/throughput.js';
 import type { ServerKind } from './serverProcess.js';
 import { renderTable, type Row } from './table.js';
@@ -37,6 +40,9 @@ const SCENARIOS: Record<string, Scenario> = {
   abusequeries: abuseQueriesScenario,
   abusejoins: abuseJoinsScenario,
   abuseflood: abuseFloodScenario,
+  capacity: capacityScenario,
+  scale: scaleScenario,
+  stores: storesScenario,
 };
 
 function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
@@ -54,7 +60,7 @@ function parseCli(): { cfg: BenchConfig; only: string[]; json?: string } {
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer|rebuild|readafterwrite|abusequeries|abusejoins|abuseflood (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
+    console.log('npm run bench -- [--only throughput|fanout|memory|replay|fanout2|balancer|rebuild|readafterwrite|abusequeries|abusejoins|abuseflood|capacity|scale|stores (comma list)] [--quick] [--servers roomlog,bare] [--store sqlite|memory] [--server-root dir] [--rooms N (throughput)] [--json file]');
     process.exit(0);
   }
   const only = (values.only ?? Object.keys(SCENARIOS)).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -87,6 +93,8 @@ async function main(): Promise<void> {
       only.includes('fanout2') ? cfg.fanout2Subscribers * 2 : 0,
       // The balancer scenario keeps three sets of subscribers open at once, and a proxy holds two fds per connection.
       only.includes('balancer') ? cfg.balancerSubscribers * 3 : 0,
+      // scale: 15,000 connections on one node (its load clients are several processes).
+      only.includes('scale') ? (cfg.quick ? 3_000 : 15_000) : 0,
     ) + 500;
   if (limits.hard < fdsNeeded) {
     const warning = `WARNING: the open-files hard limit is ${limits.hard}, below the ~${Math.ceil(fdsNeeded)} each server and the load client need; connections will fail. Raise it (ulimit -Hn) and rerun.`;
