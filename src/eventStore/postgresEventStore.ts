@@ -63,11 +63,15 @@ interface PostgresStore {
  *   revision (the room's seq) and a global `position` from a sequence.
  * - The pitfall of a sequence: positions are handed out when a transaction inserts, but
  *   transactions commit in any order, so a reader can see position 11 committed while 10 is still
- *   in flight; a follower that then moves past 11 never delivers 10. Emmett and Marten answer
- *   with a transaction-id filter (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`),
- *   which is only exact when transaction ids are assigned in the same order as positions, and
- *   costs a gap-aware reader. We take the simpler guarantee SQLite gives: the append function
- *   takes one transaction-scoped advisory lock per store before it checks and inserts, held until
+ *   in flight; a follower that then moves past 11 never delivers 10. Emmett answers
+ *   with a transaction-id filter (read only rows with `transaction_id <
+ *   pg_snapshot_xmin(pg_current_snapshot())`, ordered by transaction id, then position). That is
+ *   exact only while transaction ids are assigned in the same order as positions: a transaction
+ *   that got its id first but its position later (it wrote something else first) is delivered
+ *   before one with a smaller position that is still running, and a follower that keeps one
+ *   position as its checkpoint then skips or repeats. Our port promises delivery in position
+ *   order and a single position as the checkpoint, so we take the guarantee SQLite gives: the
+ *   append function takes one transaction-scoped advisory lock per store before it checks and inserts, held until
  *   its commit is visible, so appends commit one at a time, in position order, and "every event
  *   after the last position delivered" never skips a slow writer. The price is one commit at a
  *   time for the whole store: an append is one round trip (a server-side function) so the lock
