@@ -144,12 +144,15 @@ async function append(store: EsdbStore, stream: string, events: NewEvent[], { ex
   }
   const revision = expected as number;
   const first = revision - events.length + 1;
-  const readBack = await readStreamEvents(store.client, stream, BigInt(first - 1), FORWARDS, events.length);
+  const readBack = await readStreamEvents(store.client, stream, BigInt(Math.max(0, first - 1)), FORWARDS, events.length);
   // Retention may already hide some of them (a `$maxCount` smaller than the append): those keep
   // the append's own position and this node's clock.
   const now = Date.now();
   const position = positionOf(last!.position);
-  const result = events.map((event, i): StoredEvent => readBack.find((e) => e.revision === first + i) ?? { ...event, stream, revision: first + i, position, createdAt: event.createdAt ?? now });
+  const result = events.map(
+    (event, i): StoredEvent =>
+      readBack.find((e) => e.revision === first + i && e.id === event.id) ?? { ...event, stream, revision: first + i, position, createdAt: event.createdAt ?? now },
+  );
   return { revision, position: result.at(-1)!.position, events: result };
 }
 
