@@ -1,7 +1,6 @@
 import { loadJwtSecret } from '../auth/jwtSecret.js';
 import { createSessions, type Sessions } from '../auth/sessions.js';
 import type { Broker } from '../broker/broker.js';
-import { presenceChannel } from '../broker/broker.js';
 import { createMemoryBroker } from '../broker/memoryBroker.js';
 import type { ChatPorts } from '../chat/ports.js';
 import { createRoomAccess, type RoomAccess } from '../chat/roomAccess.js';
@@ -23,6 +22,7 @@ import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.j
 import { createProjectionRunner, type ProjectionRunner } from '../projector/runner.js';
 import { createLeasedProjectionRunner } from '../projector/leasedRunner.js';
 import { prepareDataDir, protectDataFiles } from './dataDir.js';
+import { publishPresenceChanges } from './presencePublisher.js';
 import { checkReadiness, type Readiness } from './ready.js';
 import { createRedisParts, type RedisParts } from './redisParts.js';
 import { waitForRedis } from '../redisConnection.js';
@@ -75,6 +75,8 @@ interface Running extends Adapters {
   retention: ReturnType<typeof startRetention>;
   /** The timer sampling gauges (sampleGauges). */
   followed: ReturnType<typeof setInterval>;
+  /** Publishes presence changes, gathered per room (presencePublisher.ts). */
+  presencePublisher: { close(): void };
   /** Aborted by close: a start still waiting for Redis gives up. */
   stopping: AbortController;
   announcement: { withdraw(): Promise<void> } | null;
@@ -99,7 +101,7 @@ export async function createServices(config: Config): Promise<Services> {
   const hub = createHub(config, store, broker, metrics, log);
   const subscriptions = new Subscriptions({ hub, broker, presence, access, metrics });
   const retention = startRetentionJob(config, store, chatPorts, readModels, log);
-  publishPresenceChanges(presence, broker, log);
+  const presencePublisher = publishPresenceChanges(presence, broker, log);
   const running: Running = {
     ...adapters,
     config,
@@ -112,6 +114,7 @@ export async function createServices(config: Config): Promise<Services> {
     announcement: null,
     stopping: new AbortController(),
     followed: sampleGauges(metrics, hub, projections),
+    presencePublisher,
   };
 
   return {
@@ -224,16 +227,6 @@ function startRetentionJob(config: Config, store: EventStore, chatPorts: ChatPor
   });
 }
 
-/** Every change of a room's presence goes to its subscribers on every node. */
-function publishPresenceChanges(presence: PresenceStore, broker: Broker, log: Logger): void {
-  presence.onChange((roomId) => {
-    presence
-      .snapshot(roomId)
-      .then((view) => broker.publish(presenceChannel(roomId), view))
-      .catch((error) => log.warn({ err: error, roomId }, 'presence publish failed'));
-  });
-}
-
 function sampleGauges(metrics: Metrics, hub: RoomHub, projections: ProjectionRunner): ReturnType<typeof setInterval> {
   const followed = setInterval(() => {
     metrics.followedRooms.set(hub.roomCount);
@@ -259,6 +252,7 @@ async function start(running: Running, healthUrl: string): Promise<void> {
 async function close(running: Running): Promise<void> {
   running.stopping.abort();
   clearInterval(running.followed);
+  running.presencePublisher.close();
   await running.retention.stop();
   await running.hub.close();
   await running.projections.close();

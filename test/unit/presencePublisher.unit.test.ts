@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryBroker } from '../../src/broker/memoryBroker.js';
+import { presenceChannel } from '../../src/broker/broker.js';
+import { createMemoryPresenceStore } from '../../src/presence/memoryPresenceStore.js';
+import type { PresenceView } from '../../src/presence/presenceView.js';
+import { publishPresenceChanges } from '../../src/server/presencePublisher.js';
+import { createLogger } from '../../common/logger.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function setup(delayMs: number) {
+  const presence = createMemoryPresenceStore();
+  const broker = createMemoryBroker();
+  let snapshots = 0;
+  const counted = { ...presence, onChange: presence.onChange.bind(presence), snapshot: (roomId: string) => (snapshots++, presence.snapshot(roomId)) };
+  const published: PresenceView[] = [];
+  await broker.subscribe(presenceChannel('r'), (view) => void published.push(view as PresenceView));
+  const publisher = publishPresenceChanges(counted, broker, createLogger({ level: 'silent', nodeId: 't' }), delayMs);
+  return { presence, published, publisher, snapshots: () => snapshots };
+}
+
+describe('publishPresenceChanges', () => {
+  it('a burst of joins in one room is one snapshot holding all of them', async () => {
+    const { presence, published, publisher, snapshots } = await setup(30);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => presence.connect('r', { id: `u${i}`, name: `n${i}` }, `c${i}`)));
+    await expect.poll(() => published.length).toBe(1);
+    await sleep(60);
+    expect(published).toHaveLength(1);
+    expect(snapshots()).toBe(1);
+    expect(published[0]!.count).toBe(200);
+    publisher.close();
+  });
+
+  it('a change after a publish is published too, so the last view is never stale', async () => {
+    const { presence, published, publisher } = await setup(20);
+    await presence.connect('r', { id: 'a', name: 'A' }, 'c1');
+    await expect.poll(() => published.length).toBe(1);
+    await presence.disconnect('r', 'a', 'c1');
+    await expect.poll(() => published.length).toBe(2);
+    expect(published.at(-1)!.count).toBe(0);
+    publisher.close();
+  });
+
+  it('close cancels what was gathered', async () => {
+    const { presence, published, publisher } = await setup(20);
+    await presence.connect('r', { id: 'a', name: 'A' }, 'c1');
+    publisher.close();
+    await sleep(60);
+    expect(published).toEqual([]);
+  });
+});
