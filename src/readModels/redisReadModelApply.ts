@@ -55,10 +55,13 @@ export async function applyBatch(state: ApplyState, events: RoomEvent[], options
   if (events.length === 0 && options.through === undefined) return;
   const fence = state.fence?.() ?? null;
   if (state.fence && !fence) throw new FencedOutError();
+  // The batch is pinned to the connection it starts on: counted before WATCH is sent, so a
+  // replacement at any point after is seen at EXEC.
+  await counted(state);
+  const watchedOn = state.connection;
   // The checkpoint is always watched (and the lease when fenced): a batch must never land on a
   // store that was emptied (FLUSHALL) or moved on between reading it and writing.
   await state.writer.watch(state.key.checkpoint, ...(fence ? [fence.key] : []));
-  const watchedOn = state.connection;
   try {
     const watched = await readWatched(state, events, fence, options.after);
     const batch = fold(watched, events, options.through);
@@ -71,6 +74,35 @@ export async function applyBatch(state: ApplyState, events: RoomEvent[], options
     await state.writer.unwatch().catch(() => {});
   }
 }
+
+/**
+ * Resolves once a writer that is connecting is ready and its connection counted
+ * (trackConnections). ioredis sends commands flagged `loading`, WATCH among them, while its ready
+ * check is still running, so a WATCH could be answered before the 'ready' event that counts the
+ * connection, and the batch would take the old number and be refused at EXEC as if the connection
+ * had been replaced. ioredis sets the status at once and emits 'ready' on the next tick, so a ready
+ * writer is given that tick. Any other state (closed, lazy, reconnecting after a drop) is left as
+ * it was: the WATCH fails, connects or waits as before, and EXEC's check stands. The wait is
+ * bounded, the WATCH's own timeouts then apply.
+ */
+async function counted(state: ApplyState): Promise<void> {
+  const { writer } = state;
+  if (writer.status === 'ready') return new Promise((resolve) => process.nextTick(resolve));
+  if (writer.status !== 'connecting' && writer.status !== 'connect') return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      for (const event of SETTLED) writer.off(event, done);
+      resolve();
+    };
+    const timer = setTimeout(done, CONNECTING_WAIT_MS);
+    timer.unref();
+    for (const event of SETTLED) writer.on(event, done);
+  });
+}
+
+const SETTLED = ['ready', 'close', 'end'] as const;
+const CONNECTING_WAIT_MS = 10_000;
 
 /**
  * Reads, under the WATCH, the checkpoint, the lease's holder and the documents the batch touches;
