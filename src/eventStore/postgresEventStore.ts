@@ -69,8 +69,10 @@ interface PostgresStore {
  *   exact only while transaction ids are assigned in the same order as positions: a transaction
  *   that got its id first but its position later (it wrote something else first) is delivered
  *   before one with a smaller position that is still running, and a follower that keeps one
- *   position as its checkpoint then skips or repeats. Our port promises delivery in position
- *   order and a single position as the checkpoint, so we take the guarantee SQLite gives: the
+ *   position as its checkpoint then skips or repeats. It also ties every follower to the oldest
+ *   transaction running anywhere on the server (transaction ids are server-wide): one unrelated
+ *   long transaction stalls live delivery. Our port promises delivery in position order and a
+ *   single position as the checkpoint, so we take the guarantee SQLite gives: the
  *   append function takes one transaction-scoped advisory lock per store before it checks and inserts, held until
  *   its commit is visible, so appends commit one at a time, in position order, and "every event
  *   after the last position delivered" never skips a slow writer. The price is one commit at a
