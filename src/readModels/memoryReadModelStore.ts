@@ -72,16 +72,24 @@ function applyOne(store: MemoryReadModel, event: RoomEvent): void {
 function applyMembershipOf(store: MemoryReadModel, event: RoomEvent): void {
   const change = membershipChange(event);
   if (!change) return;
-  const before = new Set(store.roomMembers.get(change.roomId));
-  const after = applyMembership(new Set(before), change);
-  store.roomMembers.set(change.roomId, after);
-  for (const gone of before) if (!after.has(gone)) store.userRooms.get(gone)?.delete(change.roomId);
-  for (const added of after) {
-    if (before.has(added)) continue;
-    let list = store.userRooms.get(added);
-    if (!list) store.userRooms.set(added, (list = new Set()));
-    list.add(change.roomId);
+  let members = store.roomMembers.get(change.roomId);
+  if (!members) store.roomMembers.set(change.roomId, (members = new Set()));
+  // A join or a leave touches one member: in place, so its cost does not grow with the room (the
+  // log is replayed here at every start). Only a snapshot's whole list is compared with the old.
+  const before = change.kind === 'members' ? new Set(members) : null;
+  applyMembership(members, change);
+  if (change.kind === 'joined') addUserRoom(store, change.userId, change.roomId);
+  else if (change.kind === 'left') store.userRooms.get(change.userId)?.delete(change.roomId);
+  else {
+    for (const gone of before!) if (!members.has(gone)) store.userRooms.get(gone)?.delete(change.roomId);
+    for (const added of members) if (!before!.has(added)) addUserRoom(store, added, change.roomId);
   }
+}
+
+function addUserRoom(store: MemoryReadModel, userId: string, roomId: string): void {
+  let rooms = store.userRooms.get(userId);
+  if (!rooms) store.userRooms.set(userId, (rooms = new Set()));
+  rooms.add(roomId);
 }
 
 function putMessage(store: MemoryReadModel, view: MessageView, isNew: boolean): void {
