@@ -2,7 +2,7 @@ import { JwtSecretError } from './auth/jwtSecret.js';
 import { ConfigError, loadConfig } from './config.js';
 import { RedisWaitTimeout } from './redisConnection.js';
 import { buildApp } from './server/app.js';
-import { describeStartupFailure } from './startupFailure.js';
+import { describeStartupFailure, redactUrl } from './startupFailure.js';
 
 /**
  * Reads the configuration, starts one node, and stops it gracefully on SIGTERM/SIGINT. The node
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     else log.fatal({ err: error }, 'could not start');
     process.exit(1);
   }
-  log.info({ url, eventStore: config.EVENT_STORE.startsWith('esdb') ? 'esdb' : config.EVENT_STORE, redis: Boolean(config.REDIS_URL) }, `listening on ${url}`);
+  log.info({ url, eventStore: redactUrl(config.EVENT_STORE), redis: Boolean(config.REDIS_URL) }, `listening on ${url}`);
   // Where a person goes next, in one line: the web chat and (unless turned off) GraphiQL.
   log.info({ webChat: `${url}/`, graphiql: config.GRAPHIQL ? `${url}/graphql` : null }, `web chat: ${url}/${config.GRAPHIQL ? `  GraphiQL: ${url}/graphql` : ''}`);
 }

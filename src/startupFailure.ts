@@ -99,9 +99,9 @@ function postgresFailure(failure: FailureDetails, config: StartSettings): string
   return null;
 }
 
-/** A password in the connection string is never printed (as with REDIS_URL). */
+/** A password in the connection string is never printed (as with REDIS_URL): `user:***@`, `password=***`. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@').replace(/([?&][a-z]*password=)[^&#]*/gi, '$1***');
 }
 
 /** The socket error inside the gRPC text when there is one (`connect ECONNREFUSED 127.0.0.1:1`), else its first line. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStartupFailure } from '../../src/startupFailure.js';
+import { describeStartupFailure, redactUrl } from '../../src/startupFailure.js';
 
 const config = { PORT: 4000, HOST: '127.0.0.1', DATA_DIR: '/srv/roomlog', EVENT_STORE: 'sqlite', METRICS_PORT: undefined, METRICS_HOST: undefined };
 const systemError = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields.code)), fields);
@@ -51,5 +51,20 @@ describe('PostgreSQL (EVENT_STORE=postgres://…)', () => {
     expect(describeStartupFailure(Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' }), pg)).toMatch(/PostgreSQL at EVENT_STORE=postgres:\/\/app:\*\*\*@db\.internal:6432\/chat refused the password/);
     // Another port refused (Redis, say): not the store's.
     expect(describeStartupFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED', port: 6379 }), pg)).toBeNull();
+  });
+});
+
+describe('redactUrl: no password of a connection string is printed', () => {
+  it('hides the password in user:password@, keeps the rest', () => {
+    expect(redactUrl('postgres://chat:s3cret@db.example:5432/chat?schema=roomlog')).toBe('postgres://chat:***@db.example:5432/chat?schema=roomlog');
+    expect(redactUrl('esdb://admin:changeit@127.0.0.1:2113?tls=false')).toBe('esdb://admin:***@127.0.0.1:2113?tls=false');
+  });
+  it('hides a password given as a query parameter', () => {
+    expect(redactUrl('postgres://db.example/chat?user=chat&password=s3cret&schema=x')).toBe('postgres://db.example/chat?user=chat&password=***&schema=x');
+    expect(redactUrl('postgres://db.example/chat?sslpassword=k3y')).toBe('postgres://db.example/chat?sslpassword=***');
+  });
+  it('leaves names without a password alone', () => {
+    expect(redactUrl('sqlite')).toBe('sqlite');
+    expect(redactUrl('esdb://127.0.0.1:2113?tls=false')).toBe('esdb://127.0.0.1:2113?tls=false');
   });
 });
