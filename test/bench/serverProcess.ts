@@ -61,7 +61,7 @@ const built = new Set<string>();
 
 /**
  * roomlog runs as production runs it: built (`scripts/build.mjs`, once per checkout and bench run)
- * and started with plain node from dist/. The bare baseline is compiled the same way (into
+ * and started with plain node from dist/, with the flags `npm start` gives it. The bare baseline is compiled the same way (into
  * dist/test/bench/), so neither carries tsx. A checkout without the build (an older one given with
  * --server-root) and BENCH_SOURCES=1 run the sources through tsx instead.
  */
@@ -79,7 +79,13 @@ function spawnServer(script: string, root: string, opts: Parameters<typeof spawn
     if (compile.status !== 0) throw new Error(`could not compile ${script}:\n${compile.stderr}`);
     built.add(`${root}:${script}`);
   }
-  return spawnBuiltNode(output, opts);
+  return spawnBuiltNode(`${script === SCRIPTS.roomlog ? startFlags(root) : ''} ${output}`, opts);
+}
+
+/** The node flags `npm start` gives the node (package.json: `node <flags> dist/src/main.js`), so the bench runs it alike. */
+function startFlags(root: string): string {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  return /^node((?: --[\w-]+(?:=\S+)?)*) dist\/src\/main\.js$/.exec(start)?.[1]?.trim() ?? '';
 }
 
 export function startServer(kind: ServerKind, opts: StartOptions): Promise<ServerHandle> {
