@@ -11,15 +11,17 @@
  * Plain JavaScript on purpose: it runs before anything is compiled, without tsx. Development runs
  * the sources instead (`npm run dev`: tsx, restarting on every change).
  */
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withBuildLock } from './buildLock.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist');
 /** Everything a node, the CLI or the balancer loads at run time (tests and the clients are not shipped). */
 const DIRS = ['src', 'schema', 'projections', 'common', 'balancer'];
 const STAMP = join(out, '.built');
+const LOCK = join(root, '.dist.lock');
 
 function walk(dir, files = []) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -55,9 +57,9 @@ async function loadEsbuild() {
   }
 }
 
-const options = (files) => ({
+const options = (files, outdir) => ({
   entryPoints: files,
-  outdir: out,
+  outdir,
   outbase: root,
   format: 'esm',
   platform: 'node',
@@ -67,15 +69,37 @@ const options = (files) => ({
   logLevel: 'warning',
 });
 
+/** Every file below `dir`, relative to it. */
+function filesBelow(dir, prefix = '') {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesBelow(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}
+
+/**
+ * Built beside dist/, then moved in file by file (a rename replaces a file at once), so a node
+ * running from dist/ never sees it empty or a file half written. Outputs of deleted sources go.
+ */
 async function build() {
   const started = performance.now();
   const esbuild = await loadEsbuild();
   const files = sources();
-  rmSync(out, { recursive: true, force: true });
-  await esbuild.build(options(files));
+  const staging = `${out}.staging`;
+  rmSync(staging, { recursive: true, force: true });
+  await esbuild.build(options(files, staging));
+  const built = filesBelow(staging);
+  for (const file of built) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    renameSync(join(staging, file), join(out, file));
+  }
+  const kept = new Set([...built, '.built']);
+  if (existsSync(out)) for (const file of filesBelow(out)) if (!kept.has(file)) rmSync(join(out, file));
+  rmSync(staging, { recursive: true, force: true });
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   console.log(`built ${files.length} files into ${relative(process.cwd(), out) || out} in ${Math.round(performance.now() - started)} ms`);
 }
 
+const needed = () => !existsSync(STAMP) || stale(sources());
 const args = new Set(process.argv.slice(2));
-if (!args.has('--if-stale') || !existsSync(STAMP) || stale(sources())) await build();
+// Checked again under the lock: a build that ran while this one waited may have made it fresh.
+if (!args.has('--if-stale') || needed()) await withBuildLock(LOCK, async () => (!args.has('--if-stale') || needed() ? build() : undefined));

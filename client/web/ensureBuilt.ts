@@ -2,10 +2,11 @@
  * Builds the web chat when client/web/dist is missing or older than its sources (run before
  * `npm start` and `npm test`); `npm run build:web` builds unconditionally.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { withBuildLock } from '../../scripts/buildLock.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '..', '..');
@@ -19,11 +20,35 @@ function newest(path: string): number {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-const built = statSync(join(here, 'dist', 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-if (built < Math.max(...sources.map(newest))) {
-  console.log('building the web chat (client/web → client/web/dist)…');
-  // A production build even when run from a test runner (vitest sets NODE_ENV=test, which
-  // would give React's development build).
-  process.env.NODE_ENV = 'production';
-  await build({ configFile: join(here, 'vite.config.ts'), mode: 'production' });
+const out = join(here, 'dist');
+const staging = join(here, 'dist.staging');
+const builtAt = () => statSync(join(out, 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+const stale = () => builtAt() < Math.max(...sources.map(newest));
+
+/** Every file below `dir`, relative to it. */
+function filesBelow(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesBelow(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}
+
+if (stale()) {
+  // One build at a time (several `npm start &` side by side), checked again once it is our turn;
+  // built beside dist/ and moved in with index.html last, so a node serving dist/ never finds it
+  // empty: until index.html is replaced it serves the old page, whose hashed assets stay.
+  await withBuildLock(join(here, '.dist.lock'), async () => {
+    if (!stale()) return;
+    console.log('building the web chat (client/web → client/web/dist)…');
+    // A production build even when run from a test runner (vitest sets NODE_ENV=test, which
+    // would give React's development build).
+    process.env.NODE_ENV = 'production';
+    rmSync(staging, { recursive: true, force: true });
+    await build({ configFile: join(here, 'vite.config.ts'), mode: 'production', build: { outDir: staging, emptyOutDir: true } });
+    const files = filesBelow(staging).sort((a, b) => Number(a === 'index.html') - Number(b === 'index.html'));
+    for (const file of files) {
+      mkdirSync(dirname(join(out, file)), { recursive: true });
+      renameSync(join(staging, file), join(out, file));
+    }
+    rmSync(staging, { recursive: true, force: true });
+  });
 }
