@@ -5,6 +5,7 @@ import { openEventStore } from '../eventStore/openEventStore.js';
 import { createMemoryReadModelStore } from '../readModels/memoryReadModelStore.js';
 import type { ReadModelStore } from '../readModels/readModelStore.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
+import { projectorLeaseKey } from '../readModels/redisReadModelLayout.js';
 import { applyNextPage } from '../projector/applyPage.js';
 import { createRedisLease } from '../projector/lease.js';
 import { connectRedis } from '../redisConnection.js';
@@ -69,7 +70,7 @@ export async function rebuild(
       connections.push(redis);
       const writer = await connectRedis(config.REDIS_URL);
       connections.push(writer);
-      const lease = createRedisLease({ redis: writer, key: `${config.REDIS_PREFIX}projector:lease`, holder: 'rebuild', ttlMs: 30_000 });
+      const lease = createRedisLease({ redis: writer, key: projectorLeaseKey(config.REDIS_PREFIX), holder: 'rebuild', ttlMs: 30_000 });
       if (!(await lease.acquireOrRenew())) {
         throw new Error(`a node runs the projections for prefix "${config.REDIS_PREFIX}": stop the nodes, or rebuild into another --prefix`);
       }

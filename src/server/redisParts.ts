@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import { createRedisPresenceStore } from '../presence/redisPresenceStore.js';
 import { createRedisLease } from '../projector/lease.js';
 import { createRedisReadModelStore } from '../readModels/redisReadModelStore.js';
+import { projectorLeaseKey } from '../readModels/redisReadModelLayout.js';
 import { redisErrorLog } from '../redisConnection.js';
 import { openRedis } from '../../common/redisTarget.js';
 import { announceNode } from './announce.js';
@@ -25,7 +26,7 @@ export function createRedisParts(config: Config, url: string, log: Logger) {
   const writer = openRedis(url, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   redis.on('error', onError);
   writer.on('error', onError);
-  const lease = createRedisLease({ redis: writer, key: `${prefix}projector:lease`, holder: config.NODE_ID, ttlMs: 5_000 });
+  const lease = createRedisLease({ redis: writer, key: projectorLeaseKey(prefix), holder: config.NODE_ID, ttlMs: 5_000 });
   return {
     url,
     errors,

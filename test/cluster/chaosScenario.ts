@@ -17,6 +17,7 @@ import { freePort } from '../support/redisServer.js';
 import { RoomFollower, isAlive, nodeId, sendUntilAcked, startCluster, waitForExit, type Acked, type Cluster, type SendAttempt } from '../support/cluster.js';
 import { backendOf, startBalancer, viaBalancer, type BalancerHandle } from '../support/balancerProcess.js';
 import { causeOf, closeCause, type ClientError, type FaultWindow } from '../support/clientErrors.js';
+import { projectorLeaseKey } from '../../src/readModels/redisReadModelLayout.js';
 
 export interface ChaosPlan {
   /** NODE_ID prefix of this run's nodes. */
@@ -77,7 +78,7 @@ async function leaseHolder(redisUrl: string): Promise<string> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
   try {
     await redis.connect();
-    return (await redis.get('roomlog:projector:lease'))?.split(':')[0] ?? 'nobody';
+    return (await redis.get(projectorLeaseKey('roomlog:')))?.split(':')[0] ?? 'nobody';
   } catch (error) {
     return `unknown (${(error as Error).message})`;
   } finally {

@@ -10,6 +10,7 @@ import { freshDataDir, killAllNodes, repoRoot } from '../support/nodeProcess.js'
 import { createRoom, createUser, eventually, gql, readLog, sendMessage } from '../support/gql.js';
 import { startRedis, stopAllRedis } from '../support/redisServer.js';
 import { seedLog } from '../support/seedLog.js';
+import { readModelKeys } from '../../src/readModels/redisReadModelLayout.js';
 
 const run = promisify(execFile);
 const cliEnv = (env: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env });
@@ -85,11 +86,11 @@ describe('the CLI against a real node', () => {
     const node = await startInProcessNode({ dataDir, env: { REDIS_URL: redis.url, JWT_SECRET: 'cli-test-secret-0123456789-abcdefghij', RATE_LIMIT_MESSAGES: '0' } });
     const client = new Redis(redis.url);
     try {
-      await eventually(async () => Number(await client.get('roomlog:rm:checkpoint')) === head, 60_000, 'the live projector caught up');
+      await eventually(async () => Number(await client.get(readModelKeys('roomlog:').checkpoint)) === head, 60_000, 'the live projector caught up');
       const { stdout } = await cli(['rebuild', '--data-dir', dataDir, '--redis-url', redis.url, '--prefix', 'rebuilt:']);
       expect(stdout).toMatch(/rebuilt redis prefix "rebuilt:" from 100000 events in [\d.]+ s: \d+ events\/s/);
-      const live = (await client.keys('roomlog:rm:*')).sort();
-      const rebuilt = (await client.keys('rebuilt:rm:*')).sort();
+      const live = (await client.keys(readModelKeys('roomlog:').everything)).sort();
+      const rebuilt = (await client.keys(readModelKeys('rebuilt:').everything)).sort();
       expect(rebuilt.map((key) => key.slice('rebuilt:'.length))).toEqual(live.map((key) => key.slice('roomlog:'.length)));
       expect(live.length).toBeGreaterThan(1_000);
       for (let i = 0; i < live.length; i += 500) {

@@ -56,7 +56,7 @@ describe('Redis read models: apply on a connection still in its handshake', () =
     const state: ApplyState = { writer, key: readModelKeys('t:'), connection: 0 };
     trackConnections(state);
     await applyBatch(state, [stored(created('r'), 1, 1), stored(joined('r', alice), 2, 2)]);
-    expect(written).toContain('set t:rm:checkpoint 2');
-    expect(written).toContain(`sadd t:rm:user:${alice.id}:rooms r`);
+    expect(written).toContain('set t:rm2:checkpoint 2');
+    expect(written).toContain(`sadd t:rm2:user:${alice.id}:rooms r`);
   });
 });
