@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isReadOnlyError, openRedis, parseRedisTarget, redactRedisUrl, RedisUrlError } from '../../common/redisTarget.js';
 import { loadConfig } from '../../src/config.js';
 import { loadBalancerConfig } from '../../balancer/config.js';
+import { connectRedis } from '../../src/redisConnection.js';
 
 describe('REDIS_URL: one Redis or a Sentinel set', () => {
   it('a redis:// or rediss:// URL is one Redis, handed to ioredis as written', () => {
@@ -98,6 +99,14 @@ describe('REDIS_URL: one Redis or a Sentinel set', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('the CLI with sentinels that do not answer: one line naming the set (password hidden), no retries', async () => {
+    const started = Date.now();
+    await expect(connectRedis('redis+sentinel://:secret@127.0.0.1:1,127.0.0.1:2/mymaster', 2_000)).rejects.toThrow(
+      /^Redis at redis\+sentinel:\/\/:\*\*\*@127\.0\.0\.1:1,127\.0\.0\.1:2\/mymaster does not answer \(All sentinels are unreachable and retry is disabled\.[^)]*\): start it, or check --redis-url \/ REDIS_URL$/,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('a single Redis keeps its URL and also reconnects on READONLY (a managed primary that moved)', () => {
