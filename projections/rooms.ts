@@ -3,7 +3,7 @@ import type { RoomView } from './views.js';
 
 /**
  * The rooms projection: `project(view, event) → view`, one room at a time. Pure. Every room event
- * moves `headSeq`; joins and leaves move `memberCount` (the domain never emits a duplicate join or
+ * moves `headSeq` and (but a rename) `lastActivityAt`; joins and leaves move `memberCount` (the domain never emits a duplicate join or
  * a leave without a join, so counting is exact); a trim that carries the room's snapshot resets it.
  */
 export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomView | undefined {
@@ -43,7 +43,9 @@ export function projectRoom(view: RoomView | undefined, event: RoomEvent): RoomV
     ...view,
     oldestSeq: event.type === 'HistoryTrimmed' ? Math.max(view.oldestSeq, event.data.beforeSeq) : view.oldestSeq,
     headSeq: Math.max(view.headSeq, event.seq),
-    lastActivityAt: Math.max(view.lastActivityAt, event.at),
+    // A rename writes into every room of its user: not activity, or it would lift them all to the
+    // top of the room list.
+    lastActivityAt: event.type === 'MemberRenamed' ? view.lastActivityAt : Math.max(view.lastActivityAt, event.at),
     memberCount: view.memberCount + memberDelta,
   };
 }

@@ -94,6 +94,8 @@ const schema = z.object({
   RATE_LIMIT_DELETES: rate('30/1m'),
   /** Joins and leaves together (those that change membership). */
   RATE_LIMIT_JOINS: rate('20/10m'),
+  /** Name changes per user (each writes one event into every room of the user). */
+  RATE_LIMIT_RENAMES: rate('5/1h'),
   /** Rooms created, per user. */
   RATE_LIMIT_ROOMS: rate('10/1h'),
   RATE_LIMIT_TYPING: rate('30/30s'),

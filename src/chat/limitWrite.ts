@@ -11,6 +11,7 @@ const WORDING: Record<WriteKind, { many: string; doing: string }> = {
   edit: { many: 'edits', doing: 'editing' },
   delete: { many: 'deletes', doing: 'deleting' },
   membership: { many: 'joins and leaves', doing: 'joining and leaving rooms' },
+  rename: { many: 'renames', doing: 'changing your name' },
   createRoom: { many: 'new rooms', doing: 'creating rooms' },
   typing: { many: 'typing signals', doing: 'sending typing signals' },
   sessionPerAddress: { many: 'new sessions from this address', doing: 'creating sessions' },

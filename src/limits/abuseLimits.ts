@@ -56,6 +56,8 @@ export function createAbuseLimits(settings: AbuseLimitSettings, redis: { redis: 
     room: backoff('room', settings.PASSWORD_FAILURES_PER_ROOM),
     address: backoff('address', settings.PASSWORD_FAILURES_PER_ADDRESS),
   };
+  /** Per user, the rename the replay last counted (one rename is one event in each of their rooms). */
+  const lastChange = new Map<string, string>();
   const passwords = createPasswords({ concurrency: settings.PASSWORD_CHECKS_AT_ONCE, maxQueued: settings.PASSWORD_CHECKS_QUEUED });
 
   return {
@@ -66,7 +68,13 @@ export function createAbuseLimits(settings: AbuseLimitSettings, redis: { redis: 
       if (redis) return;
       for (const event of events) {
         const write = writeOf(event);
-        if (write) limiter.record(write.kind, write.key, event.at);
+        if (!write) continue;
+        if (write.change !== undefined) {
+          // The same rename's event in the user's next room: counted already.
+          if (lastChange.get(write.key) === write.change) continue;
+          lastChange.set(write.key, write.change);
+        }
+        limiter.record(write.kind, write.key, event.at);
       }
     },
     async close() {

@@ -6,7 +6,7 @@ import type { RateLimiter } from './rateLimiter.js';
  * (sessions are free to make, so a per-user limit alone would be one new session away). The README's
  * "Limits and abuse" table lists each with its setting and default.
  */
-export const WRITE_KINDS = ['send', 'edit', 'delete', 'membership', 'createRoom', 'typing', 'sessionPerAddress', 'roomPerAddress'] as const;
+export const WRITE_KINDS = ['send', 'edit', 'delete', 'membership', 'rename', 'createRoom', 'typing', 'sessionPerAddress', 'roomPerAddress'] as const;
 export type WriteKind = (typeof WRITE_KINDS)[number];
 
 /** A GCRA budget: a burst of `limit`, then one every windowMs/limit. A limit of 0 is no limit. */
@@ -54,6 +54,7 @@ export interface WriteLimitSettings {
   RATE_LIMIT_EDITS: Budget;
   RATE_LIMIT_DELETES: Budget;
   RATE_LIMIT_JOINS: Budget;
+  RATE_LIMIT_RENAMES: Budget;
   RATE_LIMIT_ROOMS: Budget;
   RATE_LIMIT_TYPING: Budget;
   RATE_LIMIT_SESSIONS_PER_ADDRESS: Budget;
@@ -71,6 +72,7 @@ export function writeBudgets(settings: WriteLimitSettings): Record<WriteKind, Bu
     edit: settings.RATE_LIMIT_EDITS,
     delete: settings.RATE_LIMIT_DELETES,
     membership: settings.RATE_LIMIT_JOINS,
+    rename: settings.RATE_LIMIT_RENAMES,
     createRoom: settings.RATE_LIMIT_ROOMS,
     typing: settings.RATE_LIMIT_TYPING,
     sessionPerAddress: settings.RATE_LIMIT_SESSIONS_PER_ADDRESS,
@@ -86,7 +88,7 @@ export function writeBudgets(settings: WriteLimitSettings): Record<WriteKind, Bu
  * author in the event, and addresses are not in the log at all: those limits start afresh after
  * a restart of a node without Redis.
  */
-export function writeOf(event: RoomEvent): { kind: WriteKind; key: string } | null {
+export function writeOf(event: RoomEvent): { kind: WriteKind; key: string; change?: string } | null {
   switch (event.type) {
     case 'MessagePosted':
       return { kind: 'send', key: event.data.author.id };
@@ -97,6 +99,10 @@ export function writeOf(event: RoomEvent): { kind: WriteKind; key: string } | nu
       return event.seq > 2 ? { kind: 'membership', key: event.data.user.id } : null;
     case 'MemberLeft':
       return { kind: 'membership', key: event.data.user.id };
+    // One rename writes one event into each room of its user, all naming the same change: the
+    // replay counts a run of them once (abuseLimits.ts).
+    case 'MemberRenamed':
+      return { kind: 'rename', key: event.data.user.id, change: `${event.data.previousName}\u0000${event.data.user.name}` };
     default:
       return null;
   }

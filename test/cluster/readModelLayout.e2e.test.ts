@@ -5,7 +5,7 @@
  * the new node builds its layout from the log beside the old one, which stays as it was for the
  * nodes of the older version still running.
  */
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { projectorLeaseKey, readModelKeys } from '../../src/readModels/redisReadModelLayout.js';
 import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessNode.js';

@@ -100,6 +100,13 @@ describe('rooms projection: projectRoom', () => {
     expect(view?.lastActivityAt).toBe(500);
   });
 
+  it('a rename is not activity: headSeq moves, lastActivityAt stays (a user in many rooms must not lift them all to the top of the list)', () => {
+    let view = projectRoom(undefined, stored(created(R), 1, 1, 100));
+    view = projectRoom(view, stored(joined(R, bob), 2, 2, 500));
+    view = projectRoom(view, stored({ type: 'MemberRenamed', data: { roomId: R, user: { id: bob.id, name: 'Robert' }, previousName: bob.name } }, 3, 3, 900));
+    expect(view).toMatchObject({ headSeq: 3, lastActivityAt: 500, memberCount: 1 });
+  });
+
   it('a room with a password hash is private', () => {
     expect(projectRoom(undefined, stored(created(R, { passwordHash: 'h' }), 1))?.private).toBe(true);
   });

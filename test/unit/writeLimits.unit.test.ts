@@ -7,6 +7,7 @@ import { createMemoryRateLimiter } from '../../src/limits/memoryRateLimiter.js';
 import type { RateLimiter } from '../../src/limits/rateLimiter.js';
 import { WRITE_KINDS, createWriteLimiter, writeBudgets, writeOf, type WriteLimitSettings } from '../../src/limits/writeLimits.js';
 import { loadConfig } from '../../src/config.js';
+import { createAbuseLimits } from '../../src/limits/abuseLimits.js';
 import type { RoomEvent } from '../../src/domain/events.js';
 
 const settings = (overrides: Partial<WriteLimitSettings> = {}): WriteLimitSettings => ({ ...loadConfig({}), ...overrides });
@@ -69,10 +70,33 @@ describe('writeOf (the memory adapter’s replay)', () => {
     expect(writeOf(event('MemberLeft', { user }))).toEqual({ kind: 'membership', key: 'u1' });
   });
 
+  it('a rename names its user and the change it made (one rename writes one event per room)', () => {
+    expect(writeOf(event('MemberRenamed', { user: { id: 'u1', name: 'new' }, previousName: 'old' }))).toEqual({ kind: 'rename', key: 'u1', change: 'old\u0000new' });
+  });
+
   it('the creator’s own join (seq 2) is part of creating the room; edits and deletes do not name their author', () => {
     expect(writeOf(event('MemberJoined', { user }, 2))).toBeNull();
     expect(writeOf(event('MessageEdited', { messageId: 'm' }))).toBeNull();
     expect(writeOf(event('MessageDeleted', { messageId: 'm' }))).toBeNull();
+  });
+});
+
+describe('the memory adapters’ replay at start', () => {
+  const renamed = (roomId: string, previousName: string, name: string, at: number) =>
+    ({ id: `${roomId}-${at}`, type: 'MemberRenamed', data: { roomId, user: { id: 'u1', name }, previousName }, seq: 9, position: at, at }) as unknown as RoomEvent;
+
+  it('counts one rename once, though it wrote an event into each of the user’s rooms', async () => {
+    const now = Date.now();
+    const abuse = createAbuseLimits({ ...loadConfig({}), RATE_LIMIT_RENAMES: { limit: 3, windowMs: 3_600_000 } }, null);
+    try {
+      // Two renames (ann → bea in three rooms, bea → ann in two): two of the budget of three.
+      abuse.replay([renamed('r1', 'ann', 'bea', now - 3), renamed('r2', 'ann', 'bea', now - 3), renamed('r3', 'ann', 'bea', now - 2)]);
+      abuse.replay([renamed('r1', 'bea', 'ann', now - 1), renamed('r2', 'bea', 'ann', now - 1)]);
+      expect((await abuse.limiter.consume('rename', 'u1')).allowed).toBe(true);
+      expect((await abuse.limiter.consume('rename', 'u1')).allowed).toBe(false);
+    } finally {
+      await abuse.close();
+    }
   });
 });
 

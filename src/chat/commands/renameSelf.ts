@@ -7,6 +7,9 @@ import { MAX_MY_ROOMS } from '../queries/myRooms.js';
 import { runCommand, type RunCommandPorts } from '../runCommand.js';
 import * as valid from '../validate.js';
 
+/** Rooms written into at once by one rename. */
+const RENAMES_AT_ONCE = 8;
+
 export type RenameSelf = (viewer: UserRef | null, name: string) => Promise<Session>;
 
 export type RenameSelfPorts = RunCommandPorts & LimitPorts & FreshReadPorts & Pick<ChatPorts, 'readModels' | 'sessions' | 'limits'>;
@@ -19,7 +22,8 @@ export type RenameSelfPorts = RunCommandPorts & LimitPorts & FreshReadPorts & Pi
  * for the client to use from now on. The old token stays valid until it expires (tokens are not
  * revocable) and still carries the old name.
  *
- * Counted against the join-and-leave budget: like a join, it writes into rooms, one event per room.
+ * Counted against a budget of its own (RATE_LIMIT_RENAMES), once whatever the number of rooms: it
+ * writes one event into each (at most MAX_MY_ROOMS).
  * The rooms come from the read models as of the log's head (read-your-writes: a join acknowledged
  * before is seen); a room joined while the rename runs may keep the old name, as its MemberJoined
  * says, until the next rename.
@@ -30,9 +34,20 @@ export function renameSelf(ports: RenameSelfPorts): RenameSelf {
     const clean = valid.displayName(name, 'name', ports.limits.maxNameChars);
     const renamed: UserRef = { id: user.id, name: clean };
     if (clean !== user.name) {
-      await limitWrite(ports, 'membership', user.id, user.id);
+      await limitWrite(ports, 'rename', user.id, user.id);
       const rooms = await readAtLeast(ports, await ports.store.headPosition(), 'your room list', (at) => ports.readModels.memberRooms(user.id, MAX_MY_ROOMS, at));
-      for (const room of rooms) await runCommand(ports, 'renameSelf', room.id, () => ({ type: 'RenameMember', user: renamed }));
+      // A few rooms at a time (each is its own stream), and one wait for the read models at the
+      // end rather than one per room: read-your-writes holds for the whole rename at once.
+      let last = 0;
+      const queue = [...rooms];
+      const worker = async () => {
+        for (let room = queue.shift(); room; room = queue.shift()) {
+          const outcome = await runCommand(ports, 'renameSelf', room.id, () => ({ type: 'RenameMember', user: renamed }), { waitForReadModels: false });
+          last = Math.max(last, outcome.events.at(-1)?.position ?? 0);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(RENAMES_AT_ONCE, queue.length) }, worker));
+      if (last > 0) await ports.progress.waitFor(last, ports.consistency.readWaitMs).catch((error) => ports.log.warn({ err: error }, 'read models lag'));
     }
     return ports.sessions.issue(renamed);
   };

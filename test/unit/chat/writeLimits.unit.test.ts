@@ -62,6 +62,32 @@ describe('every write is limited per user, each kind by its own budget', () => {
     expect((await h.chat.joinRoom(bob, roomId)).memberCount).toBe(2);
   });
 
+  it('renames have a budget of their own: one rename, whatever the number of rooms it writes into, counts once, and joins are not charged', async () => {
+    h = await chatHarness({ budgets: { rename: budget(2), membership: budget(3) } });
+    const rooms = [await publicRoom(h), (await h.chat.createRoom(ada, 'second')).id, (await h.chat.createRoom(ada, 'third')).id];
+    for (const roomId of rooms.slice(1)) await h.chat.joinRoom(bob, roomId);
+    await h.chat.renameSelf(bob, 'Robert');
+    await h.chat.renameSelf(bob, 'Bobby');
+    await expect(h.chat.renameSelf(bob, 'Rob')).rejects.toMatchObject({ kind: 'rate_limited', message: expect.stringMatching(/^too many renames; retry in \d+ s$/) });
+    for (const roomId of rooms) expect((await h.logTypes(roomId)).filter((t) => t === 'MemberRenamed')).toHaveLength(2);
+    // The join budget (3) is whole: the two renames did not touch it.
+    await h.chat.joinRoom(carol, rooms[0]!);
+    await h.chat.leaveRoom(carol, rooms[0]!);
+    await h.chat.joinRoom(carol, rooms[1]!);
+  });
+
+  it('a rename waits for the read models once, after writing into every room', async () => {
+    h = await chatHarness();
+    const rooms = [await publicRoom(h), (await h.chat.createRoom(ada, 'second')).id, (await h.chat.createRoom(ada, 'third')).id];
+    for (const roomId of rooms.slice(1)) await h.chat.joinRoom(bob, roomId);
+    h.waited.length = 0;
+    await h.chat.renameSelf(bob, 'Robert');
+    const renames = await Promise.all(rooms.map(async (roomId) => (await h.store.readStream(`room-${roomId}`)).at(-1)!.position));
+    // One wait for the read-your-writes of the room list, one for the last rename: not one per room.
+    expect(h.waited.at(-1)).toBe(Math.max(...renames));
+    expect(h.waited.length).toBeLessThanOrEqual(2);
+  });
+
   it('sessions and rooms per client address: across users, and only when the address is known', async () => {
     h = await chatHarness({ budgets: { sessionPerAddress: budget(2), roomPerAddress: budget(2) } });
     await h.chat.createSession('one', '203.0.113.1');
