@@ -12,7 +12,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import WebSocket from 'ws';
 import { ChatClientError, createChatClient, createSession, type ChatClient } from './src/index.js';
-import { createEventText } from './terminal/eventText.js';
+import { createEventText, printable } from './terminal/eventText.js';
 import { joinInteractive } from './terminal/join.js';
 
 interface ConnectionFlags {
@@ -113,7 +113,7 @@ connectionFlags(program.command('rooms').description('list the public rooms, mos
     try {
       const rooms = await client.rooms();
       if (options.json) process.stdout.write(`${JSON.stringify(rooms)}\n`);
-      else for (const room of rooms) process.stdout.write(`${room.id}  ${room.name}  (${room.memberCount} members, head #${room.headSeq})\n`);
+      else for (const room of rooms) process.stdout.write(`${room.id}  ${printable(room.name)}  (${room.memberCount} members, head #${room.headSeq})\n`);
     } finally {
       await client.close();
     }

@@ -2,6 +2,24 @@ import type { Message, RoomEvent } from '../src/index.js';
 
 /** Longest excerpt of a message quoted in an edit or delete line. */
 const QUOTE_CHARS = 40;
+/** Messages remembered for quoting: the oldest are forgotten past this (a tail may run for days). */
+const REMEMBERED = 10_000;
+
+/**
+ * A line others wrote, made safe for a terminal: control characters are shown, not obeyed (an
+ * escape sequence could recolour or clear the screen, a carriage return overwrite the line's
+ * start), and a message over several lines goes on indented, so no line of it can pass for a line
+ * of another user ("bob: …").
+ */
+export function printable(line: string): string {
+  return line
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => {
+      const code = c.charCodeAt(0);
+      return code < 0x20 ? String.fromCharCode(0x2400 + code) : code === 0x7f ? '\u2421' : '\ufffd';
+    })
+    .replace(/\n/g, '\n    ');
+}
 
 function quote(body: string): string {
   const oneLine = body.replace(/\s+/g, ' ').trim();
@@ -15,20 +33,29 @@ function quote(body: string): string {
  */
 export function createEventText() {
   const known = new Map<string, { author: string; body: string }>();
+  const know = (id: string, entry: { author: string; body: string }) => {
+    known.delete(id);
+    known.set(id, entry);
+    if (known.size > REMEMBERED) known.delete(known.keys().next().value!);
+  };
   const remember = (message: Pick<Message, 'id' | 'body' | 'author' | 'deleted'>) => {
-    if (!message.deleted) known.set(message.id, { author: message.author.name, body: message.body });
+    if (!message.deleted) know(message.id, { author: message.author.name, body: message.body });
   };
   return {
     /** Messages shown before the feed started (history): later edits and deletes of them quote them. */
     remember,
+    /** One line (indented continuations) for people, safe to print as it is. */
     describe(event: RoomEvent): string {
+      return printable(this.words(event));
+    },
+    words(event: RoomEvent): string {
       switch (event.__typename) {
         case 'MessagePosted':
           remember(event.message);
           return `${event.message.author.name}: ${event.message.body}`;
         case 'MessageEdited': {
           const before = known.get(event.messageId);
-          known.set(event.messageId, { author: before?.author ?? 'someone', body: event.body });
+          know(event.messageId, { author: before?.author ?? 'someone', body: event.body });
           return before ? `* ${before.author} edited ${quote(before.body)} → ${event.body}` : `* an earlier message was edited → ${event.body}`;
         }
         case 'MessageDeleted': {

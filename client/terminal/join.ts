@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { ChatClientError, type ChatClient, type Message } from '../src/index.js';
-import { createEventText } from './eventText.js';
+import { createEventText, printable } from './eventText.js';
 
 export interface JoinOptions {
   room: string;
@@ -35,13 +35,13 @@ export async function joinInteractive(client: ChatClient, options: JoinOptions):
     if (terminal) lines.prompt(true);
   };
 
-  output.write(`— ${room.name}${room.private ? ' (private)' : ''} · ${room.memberCount} member${room.memberCount === 1 ? '' : 's'} · type a message and Enter; /quit or Ctrl-D to leave —\n`);
+  output.write(`— ${printable(room.name)}${room.private ? ' (private)' : ''} · ${room.memberCount} member${room.memberCount === 1 ? '' : 's'} · type a message and Enter; /quit or Ctrl-D to leave —\n`);
   const history: Message[] = options.history > 0 ? await client.messages(room.id, { limit: options.history }) : [];
   const shown = new Set<string>();
   for (const message of history.filter((m) => !m.deleted).sort((a, b) => a.seq - b.seq)) {
     text.remember(message);
     shown.add(message.id);
-    output.write(`${message.author.name}: ${message.body}${message.editedAt ? ' (edited)' : ''}\n`);
+    output.write(`${printable(`${message.author.name}: ${message.body}`)}${message.editedAt ? ' (edited)' : ''}\n`);
   }
 
   const feed = client.onRoomEvents(
