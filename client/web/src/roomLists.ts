@@ -25,7 +25,7 @@ export function mergeFetched(live: Room[] | null, fetched: Room[]): Room[] {
 
 /**
  * The two lists of the sidebar: the user's rooms (public and private, from `myRooms`, read every
- * 5 s, so unread counts move as others write) and the public rooms directory (every 10 s); both
+ * 5 s while the tab is visible, so unread counts move as others write) and the public rooms directory (every 10 s); both
  * again at once after the user joins, leaves or creates a room. The open room's events come in
  * through `applyEvent` as they happen (its own feed), so its head and member count in the sidebar
  * move with the room itself and never lag its people list.
@@ -55,8 +55,19 @@ export function useRoomLists(client: ChatClient) {
 
   useEffect(() => {
     read(true);
-    const timer = setInterval(() => read(++ticks.current % (DIRECTORY_MS / MINE_MS) === 0), MINE_MS);
-    return () => clearInterval(timer);
+    // A tab in the background reads nothing (every open tab of every user would otherwise query
+    // the node every 5 s); coming back, it reads both lists at once.
+    const timer = setInterval(() => {
+      if (!document.hidden) read(++ticks.current % (DIRECTORY_MS / MINE_MS) === 0);
+    }, MINE_MS);
+    const onVisible = () => {
+      if (!document.hidden) read(true);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
   }, [read]);
 
   const applyEvent = useCallback((event: RoomEvent) => setMine((list) => list?.map((room) => (room.id === event.roomId ? roomAfterEvent(room, event) : room)) ?? list), []);
