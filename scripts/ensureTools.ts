@@ -31,6 +31,9 @@ function run(argv: string[], env: Record<string, string> = {}): { status: number
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
 
+/** Set once this pretest has installed the postgresql package. */
+let installedPostgres = false;
+
 async function lookAtMachine(): Promise<Machine> {
   const commands = new Set(TOOLS.flatMap((tool) => tool.commands));
   const found = new Set([...commands].filter(onPath));
@@ -56,7 +59,8 @@ async function lookAtMachine(): Promise<Machine> {
     debian: existsSync('/etc/debian_version'),
     root: process.getuid?.() === 0,
     onPath: found,
-    postgres: { listening: isListening, query, clusters, hbaFile: hba && existsSync(hba) ? hba : null },
+    postgresUrlGiven: Boolean(process.env.POSTGRES_TEST_URL),
+    postgres: { listening: isListening, query, clusters, hbaFile: hba && existsSync(hba) ? hba : null, installedHere: installedPostgres },
   };
 }
 
@@ -64,6 +68,7 @@ const ready = await setUpMachine({
   look: lookAtMachine,
   run: async (step) => {
     const result = run(step.argv, step.env);
+    if (result.status === 0 && step.argv[0] === 'apt-get' && step.argv.includes('postgresql')) installedPostgres = true;
     return { ok: result.status === 0, output: result.output };
   },
   say: (line) => console.error(`pretest: ${line}`),

@@ -30,7 +30,11 @@ export interface Machine {
   root: boolean;
   /** Commands found on PATH (of every command any TOOLS entry names). */
   onPath: Set<string>;
+  /** POSTGRES_TEST_URL is set: the tests use that server, and its set-up is the user's. */
+  postgresUrlGiven?: boolean;
   postgres: {
+    /** This pretest installed the postgresql package (so its authentication is ours to set). */
+    installedHere?: boolean;
     /** Something accepts connections on 127.0.0.1:5432. */
     listening: boolean;
     /** `psql … -d test -c 'select 1'` as the tests connect; null when not tried (not listening, or no psql). */
@@ -56,8 +60,14 @@ export type Plan =
   /** Cannot do it from here: stop `npm test` at once with this message (it names the exact command). */
   | { kind: 'stop'; message: string };
 
-export function missingTools(machine: Pick<Machine, 'onPath'>): Tool[] {
-  return TOOLS.filter((tool) => tool.commands.some((command) => !machine.onPath.has(command)));
+/**
+ * The tools missing. PostgreSQL's only when nothing answers where the tests connect and no
+ * POSTGRES_TEST_URL names another server: one that answers (in a container, on another system)
+ * needs no local tools.
+ */
+export function missingTools(machine: Pick<Machine, 'onPath' | 'postgresUrlGiven'> & { postgres?: Pick<Machine['postgres'], 'listening'> }): Tool[] {
+  const postgresNeeded = !machine.postgresUrlGiven && !machine.postgres?.listening;
+  return TOOLS.filter((tool) => (tool.name !== 'PostgreSQL' || postgresNeeded) && tool.commands.some((command) => !machine.onPath.has(command)));
 }
 
 const shell = (argv: string[]) => argv.map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : `'${part.replaceAll("'", "'\\''")}'`)).join(' ');
@@ -86,7 +96,7 @@ export function planSetup(machine: Machine): Plan {
       ],
     };
   }
-  return planPostgres(machine);
+  return machine.postgresUrlGiven ? { kind: 'ready' } : planPostgres(machine);
 }
 
 function planPostgres(machine: Machine): Plan {
@@ -115,10 +125,12 @@ function planPostgres(machine: Machine): Plan {
       const cluster = postgres.clusters[0];
       const reload = cluster ? ['pg_ctlcluster', cluster.version, cluster.name, 'reload'] : ['service', 'postgresql', 'reload'];
       const edit = ['sed', '-i', `1i ${line}`, hba];
-      if (!machine.root || postgres.hbaFile === null) {
+      // Only a server this pretest installed: trusting local connections to someone's own server
+      // is theirs to decide (or they point the tests elsewhere with POSTGRES_TEST_URL).
+      if (!machine.root || postgres.hbaFile === null || !postgres.installedHere) {
         return {
           kind: 'stop',
-          message: `PostgreSQL on ${where} asks for a password; the tests connect as "${POSTGRES.user}" without one (a test machine's own server). Run: ${sudo(edit)} && ${sudo(reload)}`,
+          message: `PostgreSQL on ${where} asks for a password; the tests connect as "${POSTGRES.user}" without one (a test machine's own server). Run: ${sudo(edit)} && ${sudo(reload)} (or set POSTGRES_TEST_URL to a server and database the tests may use)`,
         };
       }
       return {

@@ -24,7 +24,7 @@ describe('what npm test sets up before it runs (scripts/toolPlan.ts)', () => {
   });
 
   it('installs every missing tool with one apt-get (after an update), on Debian as root', () => {
-    const plan = planSetup(machine({ without: ['chromium', 'docker-compose', 'psql'] }));
+    const plan = planSetup(machine({ without: ['chromium', 'docker-compose', 'psql'], postgres: { listening: false, query: null } }));
     expect(plan.kind).toBe('steps');
     const steps = plan.kind === 'steps' ? plan.steps : [];
     expect(steps.map((step) => step.argv)).toEqual([
@@ -71,14 +71,25 @@ describe('what npm test sets up before it runs (scripts/toolPlan.ts)', () => {
       kind: 'steps',
       steps: [{ argv: ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'CREATE DATABASE test'] }],
     });
-    expect(planSetup(machine({ postgres: { query: 'password-required' } }))).toMatchObject({
+    expect(planSetup(machine({ postgres: { query: 'password-required', installedHere: true } }))).toMatchObject({
       kind: 'steps',
       steps: [{ argv: ['sed', '-i', '1i host all all 127.0.0.1/32 trust', '/etc/postgresql/15/main/pg_hba.conf'] }, { argv: ['pg_ctlcluster', '15', 'main', 'reload'] }],
     });
     const asUser = planSetup(machine({ root: false, postgres: { query: 'password-required' } }));
     expect(asUser.kind === 'stop' && asUser.message).toMatch(
-      /Run: sudo sed -i '1i host all all 127\.0\.0\.1\/32 trust' \/etc\/postgresql\/15\/main\/pg_hba\.conf && sudo pg_ctlcluster 15 main reload$/,
+      /Run: sudo sed -i '1i host all all 127\.0\.0\.1\/32 trust' \/etc\/postgresql\/15\/main\/pg_hba\.conf && sudo pg_ctlcluster 15 main reload \(or set POSTGRES_TEST_URL/,
     );
+  });
+
+  it('a server it did not install keeps its authentication: stops with the commands instead of editing pg_hba.conf', () => {
+    const plan = planSetup(machine({ postgres: { query: 'password-required', installedHere: false } }));
+    expect(plan).toMatchObject({ kind: 'stop', message: expect.stringContaining("sed -i '1i host all all 127.0.0.1/32 trust'") });
+    expect(plan.kind === 'stop' && plan.message).toContain('POSTGRES_TEST_URL');
+  });
+
+  it('a PostgreSQL that answers needs no local tools (a container, another system); POSTGRES_TEST_URL leaves PostgreSQL to the user', () => {
+    expect(planSetup(machine({ without: ['psql', 'pg_ctlcluster'], postgres: { query: null, clusters: [] } }))).toEqual({ kind: 'ready' });
+    expect(planSetup({ ...machine({ without: ['psql', 'pg_ctlcluster'], postgres: { listening: false, query: null, clusters: [] } }), postgresUrlGiven: true })).toEqual({ kind: 'ready' });
   });
 
   it('a connection refused for another reason stops with where to look', () => {
@@ -102,6 +113,7 @@ function freshDebian(options: { root: boolean }) {
       query: !state.running ? null : !state.trusted ? 'password-required' : !state.database ? 'no-database' : 'ok',
       clusters: state.clusters,
       hbaFile: state.clusters.length ? '/etc/postgresql/15/main/pg_hba.conf' : null,
+      installedHere: state.clusters.length > 0,
     },
   });
   const run = async (step: Step) => {
