@@ -1,13 +1,17 @@
 /**
  * The chaos test (chaos.e2e.test.ts: 3 nodes, kill -9, a Redis restart, a SIGTERM) with the nodes
- * on PostgreSQL as the event store instead of one SQLite file: the same checks (chaosCheck.ts):
+ * on PostgreSQL as the event store instead of one SQLite file, direct to the nodes: the same
+ * checks (chaosCheck.ts):
  * nothing lost, duplicated or reordered, every acknowledged send in the log once, read models
  * equal to the log. Each run has a schema of its own on 127.0.0.1:5432, dropped afterwards; the
  * killed node's open transaction and LISTEN connection die with it, the replacement and the
  * surviving nodes go on through the same tables.
+ *
+ * Only the direct run: what the balancer adds does not depend on the store, and each run costs
+ * about a minute of CI on two cores. The run through the balancer passes on PostgreSQL too
+ * (checkChaos with `viaBalancer: true` and the same env); add it back here to see it.
  */
 import { afterAll, beforeAll, it } from 'vitest';
-import { killAllBalancers } from '../support/balancerProcess.js';
 import { killAllNodes } from '../support/nodeProcess.js';
 import { assertPostgresReachable, dropSchema, freshSchemaName, postgresUrl } from '../support/postgres.js';
 import { stopAllRedis } from '../support/redisServer.js';
@@ -26,7 +30,6 @@ function onPostgres(): Record<string, string> {
 
 beforeAll(assertPostgresReachable);
 afterAll(async () => {
-  await killAllBalancers();
   await killAllNodes();
   await stopAllRedis();
   for (const schema of schemas) await dropSchema(schema);
@@ -36,6 +39,3 @@ it('on PostgreSQL, direct to the nodes: 3 nodes, 60 clients, 1,200 messages thro
   await checkChaos('postgres, direct', { name: 'pc', viaBalancer: false, rooms: 6, clients: 60, perClient: 20, ...TIMING, env: onPostgres() });
 });
 
-it('on PostgreSQL, through the balancer: 3 nodes, 60 clients, 1,200 messages through the same faults: errors within the budget, nothing lost, duplicated or reordered; read models match the log', { timeout: 100_000 }, async () => {
-  await checkChaos('postgres, through the balancer', { name: 'pb', viaBalancer: true, rooms: 6, clients: 60, perClient: 20, ...TIMING, env: onPostgres() });
-});
