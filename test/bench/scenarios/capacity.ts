@@ -209,6 +209,8 @@ async function measureUnitCosts(ctx: ScenarioContext, s: Sizes, procs: Procs): P
 
   // Subscribers in two steps, each: RSS, idle CPU, deliveries at a fixed rate.
   await c.load.call({ cmd: 'createSessions', key: 'cap', url: node.url, count: s.subscribers }, 600_000);
+  await sleep(3_000);
+  const beforeOpenKb = node.rssKb();
   const levels = [Math.round(s.subscribers / 4), s.subscribers];
   const points: Array<{ subscribers: number; rssKb: number; idle: Step; deliver: Step }> = [];
   let open = 0;
@@ -247,8 +249,9 @@ async function measureUnitCosts(ctx: ScenarioContext, s: Sizes, procs: Procs): P
     cpuUsPerRoomMessagePerNode: Math.max(0, intercept),
     cpuUsPerDelivery: slope,
     cpuUsPerConnectionSecond: Math.max(0, connSlope * 1e6),
-    // Between the two steps, so the heap's own growth on first use is not charged to connections.
-    bytesPerConnection: ((high.rssKb - low.rssKb) * 1024) / (high.subscribers - low.subscribers),
+    // From just before the first subscribers to just after: no delivery in between (a delivery
+    // step grows the heap by itself, so the second step's growth is an upper bound, noted below).
+    bytesPerConnection: ((low.rssKb - beforeOpenKb) * 1024) / low.subscribers,
     redisCommandsPerSend,
     redisCommandsPerNodeSecond: redisIdleCallsPerS,
     redisCommandsPerConnectionSecond: Math.max(0, (high.idle.redisCalls / high.idle.seconds - redisIdleCallsPerS) / high.subscribers),
@@ -258,6 +261,9 @@ async function measureUnitCosts(ctx: ScenarioContext, s: Sizes, procs: Procs): P
     storeWritesPerSend: sends.appended / Math.max(1, sends.commands),
     storeAppendMs: await sqliteAppendMs(ctx, s.storeAppends),
   };
+  detail.push(
+    `RSS: ${fmt(beforeOpenKb / 1024, 1)} MB before any subscriber, ${fmt(low.rssKb / 1024, 1)} MB with ${low.subscribers} (${fmt((low.rssKb - beforeOpenKb) / low.subscribers, 1)} KB each), ${fmt(high.rssKb / 1024, 1)} MB with ${high.subscribers} after a delivery step (${fmt((high.rssKb - low.rssKb) / (high.subscribers - low.subscribers), 1)} KB each: an upper bound)`,
+  );
   detail.push(`SQLite: ${s.storeAppends} one-event appends from one writer, each commit fsynced: ${fmt(costs.storeAppendMs, 3)} ms each (${fmt(1000 / costs.storeAppendMs)} appends/s at most)`);
   return { costs, detail };
 }
