@@ -75,18 +75,29 @@ async function checkPassword(
   // that queued together must not all slip through on the state from before any of them failed.
   await mustWait(true);
   const right = await ports.passwords.verify(password, hash, () => mustWait(false)).catch(async (error: unknown) => {
-    // Too many checks at once: held like a delayed guess, so a crowd of guessers cannot spin on
-    // "retry in 1 s" answers either.
-    if (error instanceof RateLimitedError) await holdRefusal(ports, error.retryAfterMs);
+    // Too many checks at once: held like a delayed guess (the whole hold: the checks queued ahead
+    // take longer than the "retry in 1 s" says), so a crowd of guessers cannot spin on refusals.
+    if (error instanceof RateLimitedError) await holdRefusal(ports, Number.POSITIVE_INFINITY);
     throw error;
   });
   if (!right) await Promise.all(scopes.map(([scope, key]) => ports.guesses[scope].fail(key)));
   return right;
 }
 
-/** Waits min(`retryAfterMs`, the configured hold) before a refusal is answered; resolves with how long. */
+/** Waits refusalHold(…) before a refusal is answered; resolves with how long. */
 async function holdRefusal(ports: Pick<ChatPorts, 'limits'>, retryAfterMs: number): Promise<number> {
-  const held = Math.min(retryAfterMs, ports.limits.refusedGuessHoldMs ?? 0);
+  const held = refusalHold(retryAfterMs, ports.limits.refusedGuessHoldMs ?? 0);
   if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
   return held;
+}
+
+/**
+ * How long a refused guess is held: up to the configured hold and never past its own wait, and
+ * between 75 % and 100 % of that at random. Guessers that started together (and a crowd refused
+ * together, when the check queue is full) would otherwise come back together, every hold, and
+ * the node would answer them in one burst, holding up the room's members behind it.
+ */
+export function refusalHold(retryAfterMs: number, holdMs: number, random: () => number = Math.random): number {
+  const most = Math.min(retryAfterMs, holdMs);
+  return most > 0 ? Math.round(most * (0.75 + 0.25 * random())) : 0;
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noticeChannel } from '../../../src/broker/broker.js';
 import type { UserRef } from '../../../src/domain/events.js';
 import { ada, bob, chatHarness, expectRejects, type ChatHarness } from './harness.js';
+import { refusalHold } from '../../../src/chat/commands/joinRoom.js';
 
 let h: ChatHarness;
 beforeEach(async () => (h = await chatHarness()));
@@ -113,5 +114,21 @@ describe('joinRoom: password guessing', () => {
     );
     expect(results.filter((kind) => kind === 'forbidden').length).toBe(12);
     expect(results.filter((kind) => kind === 'rate_limited').length).toBe(8);
+  });
+});
+
+describe('refusalHold: how long a refused guess waits before its answer', () => {
+  it('never past its own wait nor the configured hold; nothing when holding is off', () => {
+    expect(refusalHold(500, 3_000, () => 1)).toBe(500);
+    expect(refusalHold(10_000, 3_000, () => 1)).toBe(3_000);
+    expect(refusalHold(Number.POSITIVE_INFINITY, 3_000, () => 1)).toBe(3_000);
+    expect(refusalHold(10_000, 0, () => 1)).toBe(0);
+  });
+
+  it('spread over 75–100 % of that, so guessers refused together do not come back together', () => {
+    expect(refusalHold(10_000, 3_000, () => 0)).toBe(2_250);
+    const holds = new Set(Array.from({ length: 100 }, () => refusalHold(10_000, 3_000)));
+    expect(holds.size).toBeGreaterThan(50);
+    for (const hold of holds) expect(hold).toBeGreaterThanOrEqual(2_250);
   });
 });
