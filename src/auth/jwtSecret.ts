@@ -68,8 +68,8 @@ export function readSecretFile(file: string): Uint8Array | null {
   return new Uint8Array(secret);
 }
 
-/** Writes `content` to `file` atomically unless `file` exists; true when this call created it. */
-export function publishOnce(file: string, content: string): boolean {
+/** A new temporary file beside `file` (owner-only) holding `content`, flushed to disk; its path. */
+function writeTemporary(file: string, content: string): string {
   const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
@@ -78,6 +78,12 @@ export function publishOnce(file: string, content: string): boolean {
   } finally {
     closeSync(fd);
   }
+  return temporary;
+}
+
+/** Writes `content` to `file` atomically unless `file` exists; true when this call created it. */
+export function publishOnce(file: string, content: string): boolean {
+  const temporary = writeTemporary(file, content);
   try {
     linkSync(temporary, file);
     syncDirectory(file);
@@ -113,14 +119,7 @@ export function decodeSecretText(text: string): Uint8Array {
 
 /** Replaces `file` atomically (temporary file flushed, then renamed over it). */
 export function replaceFile(file: string, content: string): void {
-  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temporary, 'wx', 0o600);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const temporary = writeTemporary(file, content);
   renameSync(temporary, file);
   syncDirectory(file);
 }
