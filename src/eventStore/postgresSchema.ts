@@ -113,16 +113,29 @@ function migrationSql(schema: string): string {
 }
 
 /**
+ * What the schema's comment says once this code's tables and function are in it: named by a hash
+ * of the migration itself, so any change to it makes the next start migrate again.
+ */
+const LAYOUT = `roomlog event store ${createHash('sha256').update(migrationSql('schema')).digest('hex').slice(0, 16)}`;
+
+/**
  * Creates the schema, tables and function if they are missing (idempotent). Under an advisory
  * lock: nodes starting together would otherwise race on CREATE … IF NOT EXISTS, which PostgreSQL
  * does not make safe between concurrent sessions (a unique violation in its catalogs).
  */
 export async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  // A schema this layout made already needs nothing: a role that may use it but not create
+  // schemas or replace functions (least privilege, the schema made for it by an administrator
+  // with this code's layout) starts without trying. CREATE … IF NOT EXISTS is not enough for that:
+  // PostgreSQL checks the right to create before it checks what exists.
+  const { rows } = await pool.query<{ layout: string | null }>("SELECT obj_description(to_regnamespace($1), 'pg_namespace') AS layout", [schema]);
+  if (rows[0]?.layout === LAYOUT) return;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(${lockKey('migrate', schema)})`);
     await client.query(migrationSql(schema));
+    await client.query(`COMMENT ON SCHEMA "${schema}" IS '${LAYOUT}'`);
     await client.query('COMMIT');
     client.release();
   } catch (error) {

@@ -263,3 +263,40 @@ async function listenerPids(schema: string): Promise<number[]> {
   const { rows } = await adminQuery<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [listenerName(notifyChannel(schema))]);
   return rows.map((row) => row.pid);
 }
+
+describe('PostgreSQL event store under a role of least privilege', () => {
+  it('starts on a schema made for it by an administrator, without the right to create schemas or replace functions', async () => {
+    const schema = freshSchemaName();
+    const role = `rl_${schema}`;
+    const admin = createPostgresEventStore({ url: postgresUrl(schema), pollIntervalMs });
+    await admin.append('room-a', [{ id: 'a1', type: 'MessagePosted', data: {} }], { expectedRevision: 0 });
+    await admin.close();
+    await adminQuery(`CREATE ROLE ${role} LOGIN`);
+    let limited: EventStore | undefined;
+    try {
+      for (const grant of [
+        `GRANT USAGE ON SCHEMA "${schema}" TO ${role}`,
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`,
+        `GRANT USAGE ON ALL SEQUENCES IN SCHEMA "${schema}" TO ${role}`,
+        `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "${schema}" TO ${role}`,
+      ])
+        await adminQuery(grant);
+      const url = new URL(postgresUrl(schema));
+      url.username = role;
+      // What it may not do: create a schema (so CREATE SCHEMA IF NOT EXISTS would fail).
+      const probe = new pg.Client({ connectionString: url.toString().replace(/\?.*$/, '') });
+      await probe.connect();
+      await expect(probe.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)).rejects.toThrow(/permission denied/);
+      await probe.end();
+
+      limited = createPostgresEventStore({ url: url.toString(), pollIntervalMs });
+      await limited.append('room-a', [{ id: 'a2', type: 'MessagePosted', data: {} }], { expectedRevision: 1 });
+      expect((await limited.readStream('room-a')).map((e) => e.id)).toEqual(['a1', 'a2']);
+    } finally {
+      await limited?.close();
+      await adminQuery(`DROP OWNED BY ${role}`);
+      await adminQuery(`DROP ROLE ${role}`);
+      await dropSchema(schema);
+    }
+  });
+});
