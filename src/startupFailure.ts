@@ -22,8 +22,10 @@ interface FailureDetails {
  */
 export function describeStartupFailure(error: unknown, config: StartSettings): string | null {
   if (typeof error !== 'object' || error === null) return null;
-  const failure = error as FailureDetails;
-  return listenFailure(failure, config) ?? dataDirFailure(failure, config) ?? eventStoreFailure(failure, config) ?? postgresFailure(failure, config);
+  const failure = error as FailureDetails & { cause?: unknown };
+  const line = listenFailure(failure, config) ?? dataDirFailure(failure, config) ?? eventStoreFailure(failure, config) ?? postgresFailure(failure, config);
+  // An adapter may wrap what the driver said (the event store "does not answer"): look inside.
+  return line ?? (failure.cause !== undefined && failure.cause !== error ? describeStartupFailure(failure.cause, config) : null);
 }
 
 function listenFailure(failure: FailureDetails, config: StartSettings): string | null {

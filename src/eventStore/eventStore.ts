@@ -1,3 +1,5 @@
+import { UnavailableError } from '../domain/errors.js';
+
 /**
  * The event store port: an append-only log of streams (one per room, `room-<id>`).
  *
@@ -131,6 +133,20 @@ export class DuplicateEventIdError extends Error {
   constructor(readonly eventId: string) {
     super(`event ${eventId} is already stored`);
     this.name = 'DuplicateEventIdError';
+  }
+}
+
+/**
+ * The store did not answer (connection refused or lost, timed out, busy past its retries), as
+ * opposed to answering no. Whatever asked may ask again: it reaches a client as UNAVAILABLE with
+ * `retryAfterMs`. An append that failed so may or may not be stored; appending the same ids again
+ * is idempotent (see the guarantees above), and a resent message is answered from the log.
+ */
+export class EventStoreUnavailableError extends UnavailableError {
+  constructor(cause: unknown, retryAfterMs = 1_000) {
+    super('the event log does not answer right now; retry shortly', retryAfterMs);
+    this.name = 'EventStoreUnavailableError';
+    this.cause = cause;
   }
 }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import {
   DuplicateEventIdError,
+  EventStoreUnavailableError,
   WrongExpectedRevisionError,
   type AllSubscription,
   type AppendResult,
@@ -161,8 +162,26 @@ function ensureSchema(store: PostgresStore): Promise<void> {
 }
 
 async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(store: PostgresStore, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-  await ensureSchema(store);
-  return store.pool.query<R>(text, values);
+  try {
+    await ensureSchema(store);
+    return await store.pool.query<R>(text, values);
+  } catch (error) {
+    throw serverGone(error) ? new EventStoreUnavailableError(error) : error;
+  }
+}
+
+/** Socket errors of the connection itself (not of some other service). */
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * The server did not answer, as opposed to answering no: no connection (socket errors, a timeout,
+ * pg's "Connection terminated"), SQLSTATE class 08 (connection exception), the server shutting
+ * down or starting (57P01–57P03), or out of connections (53300).
+ */
+export function serverGone(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (SOCKET_ERRORS.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) return true;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(message);
 }
 
 async function append(store: PostgresStore, stream: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {

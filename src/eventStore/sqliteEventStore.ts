@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import {
   DuplicateEventIdError,
+  EventStoreUnavailableError,
   WrongExpectedRevisionError,
   type AllSubscription,
   type AppendResult,
@@ -135,7 +136,9 @@ async function append(store: SqliteStore, stream: string, events: NewEvent[], ex
     } catch (error) {
       // busy_timeout already waited inside SQLite; this covers the cases its handler does not
       // (e.g. SQLITE_BUSY_RECOVERY) and a writer in another process holding the lock for longer.
-      if (!isBusy(error) || attempt >= BUSY_RETRIES) throw error;
+      if (!isBusy(error)) throw error;
+      // Another process has held the write lock through every retry: busy, not broken.
+      if (attempt >= BUSY_RETRIES) throw new EventStoreUnavailableError(error);
       await sleep(BUSY_BACKOFF_MS * attempt * (0.5 + Math.random()));
     }
   }

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WrongExpectedRevisionError, type EventStore, type StoredEvent } from '../../src/eventStore/eventStore.js';
+import { EventStoreUnavailableError, WrongExpectedRevisionError, type EventStore, type StoredEvent } from '../../src/eventStore/eventStore.js';
 import { createSqliteEventStore } from '../../src/eventStore/sqliteEventStore.js';
 import { deletesOldEventsContract } from './deletesOldEvents.contract.js';
 import { eventStoreContract, until } from './eventStore.contract.js';
@@ -168,3 +169,26 @@ function startAppender(file: string, stream: string, count: number, idPrefix: st
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+describe('SQLite event store: a write lock held past every retry', () => {
+  it('answers EventStoreUnavailableError (UNAVAILABLE to clients: try again), not an internal error; the next append after the lock goes through', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'roomlog-busy-'));
+    const file = join(dir, 'events.sqlite');
+    const store = createSqliteEventStore({ file, busyTimeoutMs: 20 });
+    try {
+      await store.append('room-a', [{ id: 'a1', type: 'MessagePosted', data: {} }], { expectedRevision: 0 });
+      // Another process's long write transaction, as a second connection holding the lock.
+      const other = new Database(file);
+      other.exec('BEGIN IMMEDIATE');
+      const refused = await store.append('room-a', [{ id: 'a2', type: 'MessagePosted', data: {} }], { expectedRevision: 1 }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(EventStoreUnavailableError);
+      expect(refused).toMatchObject({ kind: 'unavailable', retryAfterMs: 1_000 });
+      other.exec('ROLLBACK');
+      other.close();
+      expect((await store.append('room-a', [{ id: 'a2', type: 'MessagePosted', data: {} }], { expectedRevision: 1 })).revision).toBe(2);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

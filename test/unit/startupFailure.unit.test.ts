@@ -68,3 +68,13 @@ describe('redactUrl: no password of a connection string is printed', () => {
     expect(redactUrl('esdb://127.0.0.1:2113?tls=false')).toBe('esdb://127.0.0.1:2113?tls=false');
   });
 });
+
+describe('a driver error wrapped by the event store adapter', () => {
+  it('is described by what it wraps (the store "does not answer" at start is still one line naming EVENT_STORE)', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', port: 5432 });
+    const wrapped = Object.assign(new Error('the event log does not answer right now; retry shortly'), { cause: refused });
+    expect(describeStartupFailure(wrapped, { ...config, EVENT_STORE: 'postgres://chat:pw@127.0.0.1:5432/chat' })).toBe(
+      'cannot start: the event store at EVENT_STORE=postgres://chat:***@127.0.0.1:5432/chat does not answer (connect ECONNREFUSED 127.0.0.1:5432); start PostgreSQL or fix EVENT_STORE',
+    );
+  });
+});
