@@ -39,7 +39,11 @@ describe('lazyEventStore', () => {
     const subscription = store.subscribeToAll({ afterPosition: 0, onEvent: (event) => void seen.push(event.id) });
     await subscription.close();
     await store.append('room-a', [{ id: 'e1', type: 'T', data: {} }], { expectedRevision: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A control opened after it gets the event: by then the closed one would have had it too.
+    const control: string[] = [];
+    const open = store.subscribeToAll({ afterPosition: 0, onEvent: (event) => void control.push(event.id) });
+    await expect.poll(() => control).toEqual(['e1']);
+    await open.close();
     expect(seen).toEqual([]);
   });
 
