@@ -46,6 +46,7 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
     users: (roomId: string) => `${prefix}presence:room:${roomId}:users`,
   };
   const typingTimers = new Set<NodeJS.Timeout>();
+  const connects = batchedConnects(redis, key, nodeId, changed);
 
   async function heartbeat(): Promise<void> {
     await redis.multi().set(key.node(nodeId), String(Date.now()), 'PX', nodeTtlMs).sadd(key.nodes, nodeId).exec();
@@ -74,16 +75,8 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
   timer.unref();
 
   return {
-    async connect(roomId, user, connectionId) {
-      await redis
-        .multi()
-        .hset(key.online(roomId), `${nodeId}|${connectionId}`, JSON.stringify(user))
-        .sadd(key.nodeRooms(nodeId), roomId)
-        // Listed with its first entry, so its entries are reaped even if it dies before its
-        // first heartbeat lands.
-        .sadd(key.nodes, nodeId)
-        .exec();
-      changed(roomId);
+    connect(roomId, user, connectionId) {
+      return connects.add(roomId, `${nodeId}|${connectionId}`, JSON.stringify(user));
     },
     async disconnect(roomId, userId, connectionId) {
       await redis.hdel(key.online(roomId), `${nodeId}|${connectionId}`);
@@ -141,6 +134,56 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
       } catch (error) {
         onError(error);
       }
+    },
+  };
+}
+
+/**
+ * Connections that come online in one turn of the event loop are written in one transaction: a
+ * crowd subscribing at once (hundreds of subscribe messages read in one turn) made one MULTI
+ * each, most of what a subscription cost a node with Redis. Each connect resolves once its entry
+ * is stored (so a disconnect, which waits for it, never runs before it), and each room changed
+ * is announced once.
+ */
+function batchedConnects(
+  redis: Redis,
+  key: { nodes: string; nodeRooms: (id: string) => string; online: (roomId: string) => string },
+  nodeId: string,
+  changed: (roomId: string) => void,
+) {
+  let pending: { rooms: Map<string, Record<string, string>>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
+  const flush = () => {
+    const { rooms, waiters } = pending!;
+    pending = null;
+    const multi = redis.multi();
+    for (const [roomId, entries] of rooms) multi.hset(key.online(roomId), entries);
+    multi
+      .sadd(key.nodeRooms(nodeId), ...rooms.keys())
+      // Listed with its first entry, so its entries are reaped even if it dies before its
+      // first heartbeat lands.
+      .sadd(key.nodes, nodeId)
+      .exec()
+      .then(
+        () => {
+          for (const waiter of waiters) waiter.resolve();
+          for (const roomId of rooms.keys()) changed(roomId);
+        },
+        (error: unknown) => {
+          for (const waiter of waiters) waiter.reject(error);
+        },
+      );
+  };
+  return {
+    add(roomId: string, field: string, value: string): Promise<void> {
+      if (!pending) {
+        pending = { rooms: new Map(), waiters: [] };
+        setImmediate(flush);
+      }
+      const batch = pending;
+      let entries = batch.rooms.get(roomId);
+      if (!entries) batch.rooms.set(roomId, (entries = {}));
+      entries[field] = value;
+      return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
     },
   };
 }
