@@ -62,20 +62,22 @@ const built = new Set<string>();
 /**
  * roomlog runs as production runs it: built (`scripts/build.mjs`, once per checkout and bench run)
  * and started with plain node from dist/, with the flags `npm start` gives it. The bare baseline is compiled the same way (into
- * dist/test/bench/), so neither carries tsx. A checkout without the build (an older one given with
+ * .bench/build/), so neither carries tsx. A checkout without the build (an older one given with
  * --server-root) and BENCH_SOURCES=1 run the sources through tsx instead.
  */
 function spawnServer(script: string, root: string, opts: Parameters<typeof spawnNode>[1]): ChildProcess {
   if (process.env.BENCH_SOURCES === '1' || !existsSync(join(root, 'scripts/build.mjs'))) return spawnNode(script, opts);
-  const output = `dist/${script.replace(/\.ts$/, '.js')}`;
+  const production = script.startsWith('src/') || script.startsWith('balancer/');
+  // The baseline is compiled outside dist/, which every production build empties.
+  const output = `${production ? 'dist' : '.bench/build'}/${script.replace(/\.ts$/, '.js')}`;
   if (!built.has(root)) {
     const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: root, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`npm run build failed in ${root}:\n${build.stderr}`);
     built.add(root);
   }
-  if (!output.startsWith('dist/src/') && !output.startsWith('dist/balancer/') && !built.has(`${root}:${script}`)) {
+  if (!production && (!built.has(`${root}:${script}`) || !existsSync(join(root, output)))) {
     // Not part of the production build (the bare baseline): one file, compiled alike, once per run.
-    const compile = spawnSync(process.execPath, ['-e', `require('esbuild').buildSync({ entryPoints: [${JSON.stringify(script)}], outdir: 'dist', outbase: '.', format: 'esm', platform: 'node', target: 'node20' })`], { cwd: root, encoding: 'utf8' });
+    const compile = spawnSync(process.execPath, ['-e', `require('esbuild').buildSync({ entryPoints: [${JSON.stringify(script)}], outdir: '.bench/build', outbase: '.', format: 'esm', platform: 'node', target: 'node20' })`], { cwd: root, encoding: 'utf8' });
     if (compile.status !== 0) throw new Error(`could not compile ${script}:\n${compile.stderr}`);
     built.add(`${root}:${script}`);
   }
