@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Redis } from 'ioredis';
 import { openRedis } from '../../common/redisTarget.js';
 import type { Broker } from './broker.js';
 
@@ -36,6 +37,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const subscriber = openRedis(options.url, SUBSCRIBER_OPTIONS);
   publisher.on('error', onError);
   subscriber.on('error', onError);
+  reportDroppedUnsubscribes(subscriber, onError);
   const pubsub = new RedisPubSub({ publisher, subscriber });
 
   const reconnectListeners: Array<() => void> = [];
@@ -81,4 +83,21 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       subscriber.disconnect();
     },
   };
+}
+
+/**
+ * graphql-redis-subscriptions sends UNSUBSCRIBE and PUNSUBSCRIBE and drops their promises
+ * (redis-pubsub.js, `unsubscribe`): with Redis gone they reject ("Connection is closed") and the
+ * rejection is unhandled, e.g. for every subscription a node closes while it stops. The
+ * subscription ends with the connection either way: report it as the connection's other errors.
+ */
+export function reportDroppedUnsubscribes(subscriber: Redis, onError: (error: unknown) => void): void {
+  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[method].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof method, (...args: unknown[]) => Promise<unknown>>)[method] = (...args) => {
+      const sent = send(...args);
+      sent.catch(onError);
+      return sent;
+    };
+  }
 }

@@ -12,8 +12,9 @@ import { startInProcessNode, stopAllInProcessNodes } from '../support/inProcessN
 import { startRedis, stopAllRedis } from '../support/redisServer.js';
 import { createRoom, createUser, eventually, gql, joinRoom } from '../support/gql.js';
 
-afterAll(stopAllInProcessNodes);
+// After-hooks run last-registered first: the nodes stop before their Redis does.
 afterAll(stopAllRedis);
+afterAll(stopAllInProcessNodes);
 
 const PREFIX = 'roomlog:';
 const MY_ROOMS = '{ myRooms { name } }';
@@ -62,6 +63,7 @@ describe('read models of an older layout in Redis', () => {
       expect(names).toEqual(['lobby', 'secret']);
       expect(await client.get(readModelKeys(PREFIX, 1).checkpoint)).toBe(oldCheckpoint);
       expect(await client.keys(`${PREFIX}rm:*:members`)).toEqual([]);
+      expect(await upgraded.stop()).toBe(0);
     } finally {
       client.disconnect();
     }
