@@ -1,5 +1,6 @@
 import type { Session } from '../../auth/sessions.js';
 import type { UserRef } from '../../domain/events.js';
+import { createGate } from '../../limits/gate.js';
 import { limitWrite, type LimitPorts } from '../limitWrite.js';
 import type { ChatPorts } from '../ports.js';
 import { readAtLeast, type FreshReadPorts } from '../queries/freshReads.js';
@@ -38,15 +39,11 @@ export function renameSelf(ports: RenameSelfPorts): RenameSelf {
       const rooms = await readAtLeast(ports, await ports.store.headPosition(), 'your room list', (at) => ports.readModels.memberRooms(user.id, MAX_MY_ROOMS, at));
       // A few rooms at a time (each is its own stream), and one wait for the read models at the
       // end rather than one per room: read-your-writes holds for the whole rename at once.
-      let last = 0;
-      const queue = [...rooms];
-      const worker = async () => {
-        for (let room = queue.shift(); room; room = queue.shift()) {
-          const outcome = await runCommand(ports, 'renameSelf', room.id, () => ({ type: 'RenameMember', user: renamed }), { waitForReadModels: false });
-          last = Math.max(last, outcome.events.at(-1)?.position ?? 0);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(RENAMES_AT_ONCE, queue.length) }, worker));
+      const gate = createGate({ concurrency: RENAMES_AT_ONCE, maxQueued: Number.POSITIVE_INFINITY });
+      const outcomes = await Promise.all(
+        rooms.map((room) => gate.run(() => runCommand(ports, 'renameSelf', room.id, () => ({ type: 'RenameMember', user: renamed }), { waitForReadModels: false }))),
+      );
+      const last = Math.max(0, ...outcomes.map((outcome) => outcome.events.at(-1)?.position ?? 0));
       if (last > 0) await ports.progress.waitFor(last, ports.consistency.readWaitMs).catch((error) => ports.log.warn({ err: error }, 'read models lag'));
     }
     return ports.sessions.issue(renamed);
