@@ -11,10 +11,10 @@
  * Plain JavaScript on purpose: it runs before anything is compiled, without tsx. Development runs
  * the sources instead (`npm run dev`: tsx, restarting on every change).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withBuildLock } from './buildLock.mjs';
+import { filesBelow, moveBuildInto, withBuildLock } from './buildLock.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist');
@@ -69,13 +69,6 @@ const options = (files, outdir) => ({
   logLevel: 'warning',
 });
 
-/** Every file below `dir`, relative to it. */
-function filesBelow(dir, prefix = '') {
-  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesBelow(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
-  );
-}
-
 /**
  * Built beside dist/, then moved in file by file (a rename replaces a file at once), so a node
  * running from dist/ never sees it empty or a file half written. Outputs of deleted sources go.
@@ -87,14 +80,8 @@ async function build() {
   const staging = `${out}.staging`;
   rmSync(staging, { recursive: true, force: true });
   await esbuild.build(options(files, staging));
-  const built = filesBelow(staging);
-  for (const file of built) {
-    mkdirSync(dirname(join(out, file)), { recursive: true });
-    renameSync(join(staging, file), join(out, file));
-  }
-  const kept = new Set([...built, '.built']);
-  if (existsSync(out)) for (const file of filesBelow(out)) if (!kept.has(file)) rmSync(join(out, file));
-  rmSync(staging, { recursive: true, force: true });
+  const kept = new Set([...moveBuildInto(staging, out), '.built']);
+  for (const file of filesBelow(out)) if (!kept.has(file)) rmSync(join(out, file));
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   console.log(`built ${files.length} files into ${relative(process.cwd(), out) || out} in ${Math.round(performance.now() - started)} ms`);
 }

@@ -6,7 +6,8 @@
  *
  * Plain JavaScript: scripts/build.mjs runs it before anything is compiled.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** A lock older than this was left by a build that died: taken over. */
 const ABANDONED_MS = 120_000;
@@ -28,4 +29,26 @@ export async function withBuildLock(lockDir, task) {
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
   }
+}
+
+/** Every file below `dir`, relative to it. */
+export function filesBelow(dir, prefix = '') {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesBelow(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}
+
+/**
+ * Moves a build from `staging` into `out` file by file (a rename replaces a file at once), `last`
+ * after every other, so a process using `out` never finds it empty or a file half written; then
+ * removes `staging`. Returns the files moved.
+ */
+export function moveBuildInto(staging, out, last) {
+  const files = filesBelow(staging).sort((a, b) => Number(a === last) - Number(b === last));
+  for (const file of files) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    renameSync(join(staging, file), join(out, file));
+  }
+  rmSync(staging, { recursive: true, force: true });
+  return files;
 }

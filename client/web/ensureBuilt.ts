@@ -2,11 +2,11 @@
  * Builds the web chat when client/web/dist is missing or older than its sources (run before
  * `npm start` and `npm test`); `npm run build:web` builds unconditionally.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { withBuildLock } from '../../scripts/buildLock.mjs';
+import { moveBuildInto, withBuildLock } from '../../scripts/buildLock.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '..', '..');
@@ -25,13 +25,6 @@ const staging = join(here, 'dist.staging');
 const builtAt = () => statSync(join(out, 'index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
 const stale = () => builtAt() < Math.max(...sources.map(newest));
 
-/** Every file below `dir`, relative to it. */
-function filesBelow(dir: string, prefix = ''): string[] {
-  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesBelow(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
-  );
-}
-
 if (stale()) {
   // One build at a time (several `npm start &` side by side), checked again once it is our turn;
   // built beside dist/ and moved in with index.html last, so a node serving dist/ never finds it
@@ -44,11 +37,6 @@ if (stale()) {
     process.env.NODE_ENV = 'production';
     rmSync(staging, { recursive: true, force: true });
     await build({ configFile: join(here, 'vite.config.ts'), mode: 'production', build: { outDir: staging, emptyOutDir: true } });
-    const files = filesBelow(staging).sort((a, b) => Number(a === 'index.html') - Number(b === 'index.html'));
-    for (const file of files) {
-      mkdirSync(dirname(join(out, file)), { recursive: true });
-      renameSync(join(staging, file), join(out, file));
-    }
-    rmSync(staging, { recursive: true, force: true });
+    moveBuildInto(staging, out, 'index.html');
   });
 }
