@@ -56,3 +56,9 @@ export function ratio(a: number | undefined, b: number | undefined): string {
 export function verdict(ok: boolean | undefined): Verdict {
   return ok === undefined ? '' : ok ? 'PASS' : 'MISS';
 }
+
+/** The row of send acknowledgement latency, p50 / p99, of two measured runs side by side (ratio of the p99s). */
+export function ackLatencyRow(scenario: string, a: { latency: { p50: number; p99: number } } | undefined, b: { latency: { p50: number; p99: number } } | undefined): Row {
+  const cell = (m: typeof a) => (m ? `${fmt(m.latency.p50, 2)} / ${fmt(m.latency.p99, 2)}` : '—');
+  return { scenario, metric: 'ack p50 / p99 ms', roomlog: cell(a), bare: cell(b), ratio: ratio(a?.latency.p99, b?.latency.p99), target: '', result: '' };
+}

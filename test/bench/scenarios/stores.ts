@@ -20,7 +20,7 @@ import { seedLog } from '../../support/seedLog.js';
 import type { ThroughputRequest, ThroughputResult } from '../load/protocol.js';
 import { startLoadClient } from '../loadProcess.js';
 import { startServer } from '../serverProcess.js';
-import { fmt, ratio, type Row } from '../table.js';
+import { ackLatencyRow, fmt, ratio, type Row } from '../table.js';
 import { troubleLines, withCpu, type ScenarioContext } from './context.js';
 
 const run = promisify(execFile);
@@ -154,15 +154,7 @@ export async function storesScenario(ctx: ScenarioContext): Promise<Row[]> {
     const b = s.sends.get(senders);
     const scenario = `14. PostgreSQL vs SQLite: sendMessage, ${senders} sender${senders === 1 ? '' : 's'}`;
     rows.push({ scenario, metric: 'sends/s (acked)', roomlog: fmt(a?.perSecond), bare: fmt(b?.perSecond), ratio: ratio(a?.perSecond, b?.perSecond), target: '', result: '' });
-    rows.push({
-      scenario,
-      metric: 'ack p50 / p99 ms',
-      roomlog: a ? `${fmt(a.latency.p50, 2)} / ${fmt(a.latency.p99, 2)}` : '—',
-      bare: b ? `${fmt(b.latency.p50, 2)} / ${fmt(b.latency.p99, 2)}` : '—',
-      ratio: ratio(a?.latency.p99, b?.latency.p99),
-      target: '',
-      result: '',
-    });
+    rows.push(ackLatencyRow(scenario, a, b));
   }
   rows.push({
     scenario: `14. PostgreSQL vs SQLite: rebuild ${fmt(events)} events (CLI)`,

@@ -1,7 +1,7 @@
 /** 1. sendMessage throughput over WebSocket at 1, 10 and 100 concurrent senders. */
 import type { ThroughputRequest, ThroughputResult } from '../load/protocol.js';
 import type { ServerKind } from '../serverProcess.js';
-import { fmt, ratio, verdict, type Row } from '../table.js';
+import { ackLatencyRow, fmt, ratio, verdict, type Row } from '../table.js';
 import { troubleLines, withCpu, withServer, type Scenario } from './context.js';
 
 const TARGET_SENDS = 5_000;
@@ -48,15 +48,7 @@ export const throughputScenario: Scenario = async (ctx) => {
       target: isTop ? `≥ ${fmt(TARGET_SENDS)}` : '',
       result: isTop && a ? verdict(a.perSecond >= TARGET_SENDS && a.errors === 0) : '',
     });
-    rows.push({
-      scenario,
-      metric: 'ack p50 / p99 ms',
-      roomlog: a ? `${fmt(a.latency.p50, 2)} / ${fmt(a.latency.p99, 2)}` : '—',
-      bare: b ? `${fmt(b.latency.p50, 2)} / ${fmt(b.latency.p99, 2)}` : '—',
-      ratio: ratio(a?.latency.p99, b?.latency.p99),
-      target: '',
-      result: '',
-    });
+    rows.push(ackLatencyRow(scenario, a, b));
     if (a && (a.errors || a.duplicateSeqs)) {
       rows.push({ scenario, metric: 'failed sends / dup seqs', roomlog: `${a.errors} / ${a.duplicateSeqs}`, bare: b ? `${b.errors} / ${b.duplicateSeqs}` : '—', ratio: '', target: '0 / 0', result: 'MISS' });
     }
