@@ -8,14 +8,14 @@ import { createLogger } from '../../common/logger.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function setup(delayMs: number) {
+async function setup(delayMs: number, timing: { perUserMs?: number; maxMs?: number } = { perUserMs: 0 }) {
   const presence = createMemoryPresenceStore();
   const broker = createMemoryBroker();
   let snapshots = 0;
   const counted = { ...presence, onChange: presence.onChange.bind(presence), snapshot: (roomId: string) => (snapshots++, presence.snapshot(roomId)) };
   const published: PresenceView[] = [];
   await broker.subscribe(presenceChannel('r'), (view) => void published.push(view as PresenceView));
-  const publisher = publishPresenceChanges(counted, broker, createLogger({ level: 'silent', nodeId: 't' }), delayMs);
+  const publisher = publishPresenceChanges(counted, broker, createLogger({ level: 'silent', nodeId: 't' }), { delayMs, ...timing });
   return { presence, published, publisher, snapshots: () => snapshots };
 }
 
@@ -38,6 +38,30 @@ describe('publishPresenceChanges', () => {
     await presence.disconnect('r', 'a', 'c1');
     await expect.poll(() => published.length).toBe(2);
     expect(published.at(-1)!.count).toBe(0);
+    publisher.close();
+  });
+
+  it('a large room waits longer between snapshots, in proportion to the users its last one held', async () => {
+    const { presence, published, publisher } = await setup(10, { perUserMs: 1, maxMs: 10_000 });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => presence.connect('r', { id: `u${i}`, name: `n${i}` }, `c${i}`)));
+    await expect.poll(() => published.length).toBe(1);
+    // The last snapshot held 100 users: the next change waits 10 + 100 × 1 ms.
+    const changedAt = performance.now();
+    await presence.connect('r', { id: 'late', name: 'Late' }, 'c-late');
+    await expect.poll(() => published.length, { timeout: 2_000 }).toBe(2);
+    expect(performance.now() - changedAt).toBeGreaterThanOrEqual(100);
+    expect(published[1]!.count).toBe(101);
+    publisher.close();
+  });
+
+  it('the wait never exceeds maxMs, however large the room', async () => {
+    const { presence, published, publisher } = await setup(10, { perUserMs: 1_000, maxMs: 40 });
+    await presence.connect('r', { id: 'a', name: 'A' }, 'c1');
+    await expect.poll(() => published.length).toBe(1);
+    const changedAt = performance.now();
+    await presence.connect('r', { id: 'b', name: 'B' }, 'c2');
+    await expect.poll(() => published.length, { timeout: 500 }).toBe(2);
+    expect(performance.now() - changedAt).toBeLessThan(400);
     publisher.close();
   });
 
