@@ -16,7 +16,8 @@ import { ConnectionSlots } from './connectionSlots.js';
 import { boundSocketOutput } from './socketOutput.js';
 import { refuseServerOnlyFrames } from './clientFrames.js';
 import { OperationGroups } from './sharedExecution.js';
-import { subscribeOperation, type Args, type Connection, type Ctx } from './wsOperations.js';
+import { subscribeOperation, type Args, type Connection, type Ctx, type ValidOperation } from './wsOperations.js';
+import { boundedDocumentCache } from './documentCache.js';
 
 export interface GraphqlWsOptions {
   httpServer: HttpServer;
@@ -51,7 +52,19 @@ export interface GraphqlWsOptions {
  */
 export function attachGraphqlWs(options: GraphqlWsOptions) {
   const { yoga, schema, sessions, subscriptions, metrics, log, limits } = options;
-  const deps = { yoga, schema, sessions, subscriptions, metrics, log, baseContext: options.baseContext, groups: new OperationGroups(schema), slowConsumer: limits.slowConsumer };
+  const deps = {
+    yoga,
+    schema,
+    sessions,
+    subscriptions,
+    metrics,
+    log,
+    baseContext: options.baseContext,
+    groups: new OperationGroups(schema),
+    slowConsumer: limits.slowConsumer,
+    // Every subscriber of a room sends the same few texts: validating each once is enough.
+    roomEventsOperations: boundedDocumentCache<ValidOperation>({ maxEntries: 256, maxDocumentChars: 4_096 }),
+  };
   // noServer: we take upgrades ourselves, to refuse them cleanly (503) while the node drains.
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   takeUpgrades(options, wss);

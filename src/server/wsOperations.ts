@@ -23,6 +23,7 @@ import { RawSocketSink, type SlowConsumerPolicy } from './rawSocketSink.js';
 import type { ConnectionSlots } from './connectionSlots.js';
 import type { OperationGroups } from './sharedExecution.js';
 import { operationViewer } from './operationAuth.js';
+import type { DocumentCache } from './documentCache.js';
 
 /** What we keep per connection, beside graphql-ws's own context. */
 export interface Connection {
@@ -51,9 +52,17 @@ export interface OperationDeps {
   metrics: Metrics;
   log: Logger;
   slowConsumer: SlowConsumerPolicy;
+  /** roomEvents subscriptions that parsed and validated, by operation name and text (bounded: documentCache.ts). */
+  roomEventsOperations: DocumentCache<ValidOperation>;
 }
 
 type Enveloped = ReturnType<OperationDeps['yoga']['getEnveloped']>;
+
+/** An operation that parsed and passed validation. */
+export interface ValidOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+}
 
 /**
  * graphql-ws's onSubscribe: parses and validates through Yoga's envelop, takes the connection's
@@ -66,8 +75,11 @@ export async function subscribeOperation(
   payload: SubscribePayload,
 ): Promise<Args | readonly GraphQLError[]> {
   const connection = ctx.extra.connection!;
-  const enveloped = deps.yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
-  const parsed = parseAndValidate(enveloped, payload);
+  // A roomEvents subscription's text seen before skips the envelope: on that path nothing but
+  // parsing and validation came from it, and both depend on the text alone.
+  const known = deps.roomEventsOperations.get(operationKey(payload));
+  const enveloped = known ? undefined : deps.yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
+  const parsed = known ?? parseAndValidate(enveloped!, payload);
   if (!('document' in parsed)) return parsed;
   const { document, operation } = parsed;
   // The slot is taken here, before the first `await`: subscribes sent back to back each find
@@ -85,13 +97,14 @@ export async function subscribeOperation(
   }
   const contextValue: GraphQLContext = { ...deps.baseContext, viewer, connectionId: connection.id, clientAddress: connection.clientAddress };
   const args: Args = {
-    schema: enveloped.schema,
+    schema: enveloped?.schema ?? deps.schema,
     document,
     operationName: payload.operationName,
     variableValues: payload.variables,
     contextValue,
   };
   if (isRoomEventsSubscription(operation)) {
+    if (!known) deps.roomEventsOperations.set(operationKey(payload), parsed);
     try {
       args.raw = await startRawRoomEvents(deps, ctx, id, payload.query, operation, args, contextValue);
     } catch (error) {
@@ -104,11 +117,13 @@ export async function subscribeOperation(
   return args;
 }
 
+/** What a parsed and validated operation is cached under: its text and the operation it names. */
+function operationKey(payload: SubscribePayload): string {
+  return `${payload.operationName ?? ''}\n${payload.query}`;
+}
+
 /** The operation's document and definition, or the errors to answer it with. */
-function parseAndValidate(
-  enveloped: Enveloped,
-  payload: SubscribePayload,
-): { document: DocumentNode; operation: OperationDefinitionNode } | readonly GraphQLError[] {
+function parseAndValidate(enveloped: Enveloped, payload: SubscribePayload): ValidOperation | readonly GraphQLError[] {
   let document: DocumentNode;
   try {
     document = enveloped.parse(payload.query);

@@ -202,3 +202,37 @@ describe('limits on a connection', () => {
     raw.close();
   });
 });
+
+describe('operations whose text was seen before', () => {
+  // roomEvents subscriptions are parsed and validated once per text (src/server/wsOperations.ts).
+  const BOTH = `subscription Events($roomId: ID!) { roomEvents(roomId: $roomId) { seq } }
+subscription Who($roomId: ID!) { presence(roomId: $roomId) { count } }`;
+
+  it('run the operation each subscribe names, whichever of the document ran first', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    raw.send({ id: 'events', type: 'subscribe', payload: { query: BOTH, operationName: 'Events', variables: { roomId } } });
+    // Under test: the roomEvents subscription is set up (and its text remembered) before the next.
+    await raw.expectNoMessage(300);
+    raw.send({ id: 'who', type: 'subscribe', payload: { query: BOTH, operationName: 'Who', variables: { roomId } } });
+    // The presence subscription answers with the room's presence at once; roomEvents stays quiet.
+    const first = await raw.waitForMessage();
+    expect(first).toMatchObject({ id: 'who', type: 'next', payload: { data: { presence: { count: expect.any(Number) } } } });
+    raw.close();
+  });
+
+  it('keep each subscription to its own variables: the same text for two rooms follows each room', async () => {
+    const other = (await createRoom(node.url, alice.token, 'protocol-other')).id;
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    const query = 'subscription Same($roomId: ID!) { roomEvents(roomId: $roomId) { seq roomId } }';
+    raw.send({ id: 'here', type: 'subscribe', payload: { query, variables: { roomId } } });
+    raw.send({ id: 'there', type: 'subscribe', payload: { query, variables: { roomId: other } } });
+    await raw.expectNoMessage(300);
+    const sent = await sendMessage(node.url, alice.token, other, 'to the other room');
+    const message = await raw.waitForMessage();
+    expect(message).toMatchObject({ id: 'there', type: 'next', payload: { data: { roomEvents: { seq: sent.seq, roomId: other } } } });
+    await raw.expectNoMessage(300);
+    raw.close();
+  });
+});
