@@ -14,7 +14,7 @@ import {
 } from './eventStore.js';
 import { followLog } from './followLog.js';
 import type { DeletesOldEvents } from './retentionCapabilities.js';
-import { deleteOldEvents, openEventsDatabase, prepareStatements, toStoredEvent, type Row, type SqliteStatements } from './sqliteSchema.js';
+import { deleteOldEvents, openEventsDatabase, prepareStatements, toStoredEvent, type SqliteStatements } from './sqliteSchema.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; several processes may open the same file. */
@@ -82,7 +82,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     retentionScan: async ({ prefix, since }) => sql.scanForRetention.all({ since, prefix }),
     readStream: async (stream, readOptions) => readStream(sql, stream, readOptions),
     streamRevision: async (stream) => sql.lastRevision.get(stream) ?? 0,
-    readAll: async ({ afterPosition = 0, limit = -1 } = {}) => sql.selectAfter.all(afterPosition, limit).map(toStoredEvent),
+    readAll: async ({ afterPosition = 0, limit = -1 } = {}) => sql.selectAfter(limit).all(afterPosition).map(toStoredEvent),
     headPosition: async () => sql.headPosition.get() ?? 0,
     subscribeToAll: (subscribeOptions) => subscribeToAll(store, subscribeOptions),
     ping: async () => ping(store),
@@ -147,8 +147,8 @@ async function append(store: SqliteStore, stream: string, events: NewEvent[], ex
 function readStream(sql: SqliteStatements, stream: string, { direction = 'forwards', fromRevision, limit = -1 }: ReadStreamOptions = {}): StoredEvent[] {
   const rows =
     direction === 'backwards'
-      ? sql.selectBackwards.all(stream, fromRevision ?? Number.MAX_SAFE_INTEGER, limit)
-      : sql.selectForwards.all(stream, fromRevision ?? 1, limit);
+      ? sql.selectBackwards(limit).all(stream, fromRevision ?? Number.MAX_SAFE_INTEGER)
+      : sql.selectForwards(limit).all(stream, fromRevision ?? 1);
   return rows.map(toStoredEvent);
 }
 
@@ -159,7 +159,7 @@ function subscribeToAll(store: SqliteStore, options: SubscribeToAllOptions): All
   // reading "after the last delivered position" never skips a slower writer's event.
   const subscription = followLog({
     ...options,
-    readAfter: (after, limit) => (store.sql.selectAfter.all(after, limit) as Row[]).map(toStoredEvent),
+    readAfter: (after, limit) => store.sql.selectAfter(limit).all(after).map(toStoredEvent),
     pageSize: SUBSCRIPTION_PAGE_SIZE,
     pollIntervalMs: store.pollIntervalMs,
     wakers: store.wakers,
