@@ -13,6 +13,8 @@ export interface RedisPresenceOptions {
   /** A node whose heartbeat is older than this is dead and its users go offline. */
   nodeTtlMs?: number;
   typingTtlMs?: number;
+  /** Connections that come online within this long of the first are stored in one transaction. */
+  connectBatchMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -46,7 +48,7 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
     users: (roomId: string) => `${prefix}presence:room:${roomId}:users`,
   };
   const typingTimers = new Set<NodeJS.Timeout>();
-  const connects = batchedConnects(redis, key, nodeId, changed);
+  const connects = batchedConnects(redis, key, nodeId, changed, options.connectBatchMs ?? CONNECT_BATCH_MS);
 
   async function heartbeat(): Promise<void> {
     await redis.multi().set(key.node(nodeId), String(Date.now()), 'PX', nodeTtlMs).sadd(key.nodes, nodeId).exec();
@@ -138,18 +140,23 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
   };
 }
 
+/** How long connections are gathered into one transaction (presence is published 50 ms after a change anyway). */
+const CONNECT_BATCH_MS = 10;
+
 /**
- * Connections that come online in one turn of the event loop are written in one transaction: a
- * crowd subscribing at once (hundreds of subscribe messages read in one turn) made one MULTI
- * each, most of what a subscription cost a node with Redis. Each connect resolves once its entry
- * is stored (so a disconnect, which waits for it, never runs before it), and each room changed
- * is announced once.
+ * Connections that come online within `batchMs` of each other are written in one transaction: a
+ * crowd subscribing at once made one MULTI each, most of what a subscription cost a node with
+ * Redis; gathered per turn of the event loop, a node taking 1,000 subscriptions a second still
+ * wrote a transaction every few of them, and the write to Redis's socket was an eighth of its
+ * work. Each connect resolves once its entry is stored (so a disconnect, which waits for it,
+ * never runs before it), and each room changed is announced once.
  */
 function batchedConnects(
   redis: Redis,
   key: { nodes: string; nodeRooms: (id: string) => string; online: (roomId: string) => string },
   nodeId: string,
   changed: (roomId: string) => void,
+  batchMs: number,
 ) {
   let pending: { rooms: Map<string, Record<string, string>>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
   const flush = () => {
@@ -177,7 +184,7 @@ function batchedConnects(
     add(roomId: string, field: string, value: string): Promise<void> {
       if (!pending) {
         pending = { rooms: new Map(), waiters: [] };
-        setImmediate(flush);
+        setTimeout(flush, batchMs);
       }
       const batch = pending;
       let entries = batch.rooms.get(roomId);

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(stopAllRedis);
 
-describe('Redis presence: connections in one turn of the event loop', () => {
+describe('Redis presence: connections that come online together', () => {
   it('are stored in one transaction, each room announced once, every connect resolved', async () => {
     const redis = new Redis(server.url);
     let transactions = 0;
@@ -33,6 +33,30 @@ describe('Redis presence: connections in one turn of the event loop', () => {
       expect(transactions - before).toBe(2);
       await store.disconnect('odd', 'late', 'c-late');
       expect((await store.snapshot('odd')).count).toBe(50);
+    } finally {
+      await store.close();
+      redis.disconnect();
+    }
+  });
+
+  it('are gathered for connectBatchMs, across turns of the event loop, into one transaction', async () => {
+    const redis = new Redis(server.url);
+    let transactions = 0;
+    const multi = redis.multi.bind(redis) as () => ReturnType<Redis['multi']>;
+    (redis as unknown as { multi: () => ReturnType<Redis['multi']> }).multi = () => (transactions++, multi());
+    const store = createRedisPresenceStore({ redis, prefix: `t-${randomUUID()}:`, nodeId: 'n1', heartbeatMs: 60_000, nodeTtlMs: 180_000, connectBatchMs: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = transactions;
+    try {
+      const connects: Array<Promise<void>> = [];
+      // Three connects, each in a later turn of the event loop, all within the 200 ms.
+      for (let i = 0; i < 3; i++) {
+        connects.push(store.connect('r', { id: `u${i}`, name: `n${i}` }, `c${i}`));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(connects);
+      expect(transactions - before).toBe(1);
+      expect((await store.snapshot('r')).count).toBe(3);
     } finally {
       await store.close();
       redis.disconnect();
