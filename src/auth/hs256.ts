@@ -1,4 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+/** A key to verify with: its bytes are imported once, not at every token. */
+export type Hs256Key = KeyObject;
+
+export function hs256Key(secret: Uint8Array): Hs256Key {
+  return createSecretKey(secret);
+}
 
 /**
  * Verifies a compact JWS signed with HS256 (what Sessions signs), synchronously with node:crypto,
@@ -11,16 +18,28 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * connection, and that was the largest single part of accepting one. The claims (issuer, expiry)
  * are checked by the caller (sessions.ts), on what this returns.
  */
-export function verifyHs256(token: string, key: Uint8Array): Record<string, unknown> | null {
+export function verifyHs256(token: string, key: Hs256Key): Record<string, unknown> | null {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
-  const header = segment(encodedHeader);
-  if (!header || header.alg !== 'HS256' || 'crit' in header || 'b64' in header) return null;
-  const signature = canonical(encodedSignature);
-  const expected = createHmac('sha256', key).update(`${encodedHeader}.${encodedPayload}`).digest();
-  if (!signature || signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
+  if (!acceptedHeader(encodedHeader)) return null;
+  // The signature's text must be exactly the canonical base64url of the expected MAC: comparing
+  // the texts refuses a wrong MAC and an encoding Buffer's lenient decoder would have accepted.
+  const expected = Buffer.from(createHmac('sha256', key).update(`${encodedHeader}.${encodedPayload}`).digest('base64url'));
+  const given = Buffer.from(encodedSignature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   return segment(encodedPayload);
+}
+
+/** The last header text accepted: every token a node signs carries the same one. */
+let lastAcceptedHeader = '';
+
+function acceptedHeader(encoded: string): boolean {
+  if (encoded === lastAcceptedHeader) return true;
+  const header = segment(encoded);
+  if (!header || header.alg !== 'HS256' || 'crit' in header || 'b64' in header) return false;
+  lastAcceptedHeader = encoded;
+  return true;
 }
 
 /** base64url that decodes and encodes back to itself (Buffer's decoder skips characters it does not know). */

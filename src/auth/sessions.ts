@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import type { UserRef } from '../domain/events.js';
 import { newUserId } from '../domain/ids.js';
-import { verifyHs256 } from './hs256.js';
+import { hs256Key, verifyHs256 } from './hs256.js';
 
 export interface Session {
   token: string;
@@ -27,6 +27,7 @@ export function createSessions(options: { secret: Uint8Array; ttlSeconds: number
   // Imported once: given the raw bytes, jose imports a WebCrypto key at every signature.
   // (Verification, at every WebSocket connection, is synchronous: hs256.ts.)
   let hmacKey: Promise<CryptoKey> | null = null;
+  const verifyKey = hs256Key(secret);
   const key = () => (hmacKey ??= crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']));
   const issue = async (user: UserRef): Promise<Session> => {
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
@@ -45,7 +46,7 @@ export function createSessions(options: { secret: Uint8Array; ttlSeconds: number
     async verify(token) {
       // Only what create() signs: HS256 (never `none` or another algorithm), our issuer, and an
       // expiry. A token without `exp` would be valid for ever, so it is refused.
-      const payload = verifyHs256(token, secret);
+      const payload = verifyHs256(token, verifyKey);
       if (!payload || payload.iss !== ISSUER) return null;
       const now = Date.now() / 1000;
       if (typeof payload.exp !== 'number' || payload.exp <= now) return null;
