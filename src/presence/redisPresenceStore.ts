@@ -21,8 +21,10 @@ export interface RedisPresenceOptions {
 /**
  * Presence shared by every node through Redis.
  *
- * - online: per room a hash `node|connection → user`, and per node the set of rooms it has
- *   entries in. Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
+ * - online: per room a hash `node|connection → user`, beside it a hash `user id → how many of
+ *   those entries are theirs` (so a disconnect learns whether the user's last connection went
+ *   without reading the room's whole list: a crowd leaving was quadratic), and per node the set
+ *   of rooms it has entries in. Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
  *   Every node also reaps: a node listed in `nodes` whose key has expired is dead, so its entries
  *   are removed and a change is announced for each of its rooms — users of a `kill -9`ed node go
  *   offline for everyone within about nodeTtlMs + heartbeatMs.
@@ -44,6 +46,7 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
     node: (id: string) => `${prefix}presence:node:${id}`,
     nodeRooms: (id: string) => `${prefix}presence:node:${id}:rooms`,
     online: (roomId: string) => `${prefix}presence:room:${roomId}:online`,
+    connections: (roomId: string) => `${prefix}presence:room:${roomId}:connections`,
     typing: (roomId: string) => `${prefix}presence:room:${roomId}:typing`,
     users: (roomId: string) => `${prefix}presence:room:${roomId}:users`,
   };
@@ -58,8 +61,7 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
   async function removeNode(id: string): Promise<void> {
     const rooms = await redis.smembers(key.nodeRooms(id));
     for (const roomId of rooms) {
-      const fields = (await redis.hkeys(key.online(roomId))).filter((field) => field.startsWith(`${id}|`));
-      if (fields.length > 0) await redis.hdel(key.online(roomId), ...fields);
+      await redis.eval(REMOVE_NODE_ENTRIES, 3, key.online(roomId), key.connections(roomId), key.typing(roomId), `${id}|`);
       changed(roomId);
     }
     await redis.multi().del(key.nodeRooms(id)).srem(key.nodes, id).exec();
@@ -78,13 +80,11 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
 
   return {
     connect(roomId, user, connectionId) {
-      return connects.add(roomId, `${nodeId}|${connectionId}`, JSON.stringify(user));
+      return connects.add(roomId, `${nodeId}|${connectionId}`, user);
     },
     async disconnect(roomId, userId, connectionId) {
-      await redis.hdel(key.online(roomId), `${nodeId}|${connectionId}`);
-      // Their last connection to the room (on any node) gone: they stopped typing too.
-      const stillHere = (await redis.hvals(key.online(roomId))).some((json) => (JSON.parse(json) as UserRef).id === userId);
-      if (!stillHere) await redis.zrem(key.typing(roomId), userId);
+      // Their last connection to the room (on any node) gone: they stopped typing too (the script).
+      await redis.eval(DISCONNECT, 3, key.online(roomId), key.connections(roomId), key.typing(roomId), `${nodeId}|${connectionId}`, userId);
       changed(roomId);
     },
     async setTyping(roomId, user, typing) {
@@ -140,6 +140,35 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
   };
 }
 
+/**
+ * One entry leaves the room: KEYS online, connections, typing; ARGV field, user id. Only an entry
+ * that was there counts down (a disconnect may be repeated); the user's last one clears their count
+ * and their typing.
+ */
+const DISCONNECT = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('HINCRBY', KEYS[2], ARGV[2], -1) <= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
+end
+return 1`;
+
+/** Every entry of one node leaves the room: KEYS online, connections, typing; ARGV the node's field prefix. */
+const REMOVE_NODE_ENTRIES = `
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if string.sub(entries[i], 1, #ARGV[1]) == ARGV[1] then
+    redis.call('HDEL', KEYS[1], entries[i])
+    local ok, user = pcall(cjson.decode, entries[i + 1])
+    local id = ok and type(user) == 'table' and user.id
+    if type(id) == 'string' and redis.call('HINCRBY', KEYS[2], id, -1) <= 0 then
+      redis.call('HDEL', KEYS[2], id)
+      redis.call('ZREM', KEYS[3], id)
+    end
+  end
+end
+return 0`;
+
 /** How long connections are gathered into one transaction (presence is published 50 ms after a change anyway). */
 const CONNECT_BATCH_MS = 10;
 
@@ -153,17 +182,25 @@ const CONNECT_BATCH_MS = 10;
  */
 function batchedConnects(
   redis: Redis,
-  key: { nodes: string; nodeRooms: (id: string) => string; online: (roomId: string) => string },
+  key: { nodes: string; nodeRooms: (id: string) => string; online: (roomId: string) => string; connections: (roomId: string) => string },
   nodeId: string,
   changed: (roomId: string) => void,
   batchMs: number,
 ) {
-  let pending: { rooms: Map<string, Record<string, string>>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
+  interface RoomEntries {
+    entries: Record<string, string>;
+    /** user id → entries of theirs in this batch */
+    users: Map<string, number>;
+  }
+  let pending: { rooms: Map<string, RoomEntries>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
   const flush = () => {
     const { rooms, waiters } = pending!;
     pending = null;
     const multi = redis.multi();
-    for (const [roomId, entries] of rooms) multi.hset(key.online(roomId), entries);
+    for (const [roomId, { entries, users }] of rooms) {
+      multi.hset(key.online(roomId), entries);
+      for (const [userId, count] of users) multi.hincrby(key.connections(roomId), userId, count);
+    }
     multi
       .sadd(key.nodeRooms(nodeId), ...rooms.keys())
       // Listed with its first entry, so its entries are reaped even if it dies before its
@@ -181,15 +218,17 @@ function batchedConnects(
       );
   };
   return {
-    add(roomId: string, field: string, value: string): Promise<void> {
+    add(roomId: string, field: string, user: UserRef): Promise<void> {
       if (!pending) {
         pending = { rooms: new Map(), waiters: [] };
         setTimeout(flush, batchMs);
       }
       const batch = pending;
-      let entries = batch.rooms.get(roomId);
-      if (!entries) batch.rooms.set(roomId, (entries = {}));
-      entries[field] = value;
+      let room = batch.rooms.get(roomId);
+      if (!room) batch.rooms.set(roomId, (room = { entries: {}, users: new Map() }));
+      // Each subscription has a field of its own (subscriptions.ts), so none is counted twice.
+      room.entries[field] = JSON.stringify(user);
+      room.users.set(user.id, (room.users.get(user.id) ?? 0) + 1);
       return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
     },
   };
