@@ -24,7 +24,8 @@ export interface RedisPresenceOptions {
  * - online: per room a hash `node|connection → user`, beside it a hash `user id → how many of
  *   those entries are theirs` (so a disconnect learns whether the user's last connection went
  *   without reading the room's whole list: a crowd leaving was quadratic), and per node the set
- *   of rooms it has entries in. Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
+ *   of rooms it has entries in. (Entries of nodes older than the count are not in it: while such a
+ *   node still runs, a user's typing flag may end before their last connection does.) Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
  *   Every node also reaps: a node listed in `nodes` whose key has expired is dead, so its entries
  *   are removed and a change is announced for each of its rooms — users of a `kill -9`ed node go
  *   offline for everyone within about nodeTtlMs + heartbeatMs.
