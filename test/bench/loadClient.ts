@@ -44,6 +44,8 @@ async function handle(req: LoadRequest): Promise<unknown> {
       return fanoutFor(req.key, req.url).openSubscribers(req);
     case 'publish':
       return existing(req.key).publish(req);
+    case 'closeSubscribers':
+      return existing(req.key).closeSubscribers();
     case 'closeAll': {
       const result = fanouts.get(req.key ?? '')?.closeAll() ?? { closed: 0 };
       fanouts.delete(req.key ?? '');

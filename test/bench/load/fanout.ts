@@ -233,18 +233,24 @@ export class FanoutLoad {
     return out;
   }
 
-  closeAll(): { closed: number } {
+  /** Closes the subscribers, keeping the room, its publishers and the sessions: the next openSubscribers starts afresh. */
+  closeSubscribers(): { closed: number } {
     const closed = this.subscribers.filter(Boolean).length;
     for (const s of this.subscribers) s?.close();
-    for (const p of this.publishers) p.close();
     this.subscribers = [];
     this.slots = 0;
     this.live = 0;
     this.probeSeen = new Uint8Array(0);
     this.lastSeq = new Float64Array(0);
     this.groupOf = new Uint8Array(0);
-    this.publishers = [];
     return { closed };
+  }
+
+  closeAll(): { closed: number } {
+    const result = this.closeSubscribers();
+    for (const p of this.publishers) p.close();
+    this.publishers = [];
+    return result;
   }
 
   private async send(body: string, clientMessageId: string): Promise<void> {

@@ -135,6 +135,11 @@ export interface CloseAllRequest extends Keyed {
   cmd: 'closeAll';
 }
 
+/** Closes the subscribers only: the room, its publishers and the sessions stay for the next openSubscribers. */
+export interface CloseSubscribersRequest extends Keyed {
+  cmd: 'closeSubscribers';
+}
+
 /** New connections: open + upgrade + connection_init/ack, then close and wait for the close, in a loop. */
 export interface ConnectRateRequest {
   cmd: 'connectRate';
@@ -165,6 +170,7 @@ export type LoadRequest =
   | OpenSubscribersRequest
   | PublishRequest
   | CloseAllRequest
+  | CloseSubscribersRequest
   | ConnectRateRequest
   | AbuseRequest;
 

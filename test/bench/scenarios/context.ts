@@ -34,6 +34,10 @@ export interface BenchConfig {
   fanout2SaturatedRate: number;
   fanout2SaturatedMs: number;
   fanout2Rounds: number;
+  /** fanout2 (5c): subscribers opened and closed on each cluster before any opening is timed. */
+  fanout2WarmupSubscribers: number;
+  /** fanout2 (5c): timed openings per cluster, in alternating order; the last one stays open. */
+  fanout2OpenRounds: number;
   /** balancer: fan-out through each front (steady, saturated; `rounds` interleaved), then new connections/s. */
   balancerSubscribers: number;
   balancerRate: number;
@@ -54,7 +58,7 @@ export function configFor(quick: boolean): Omit<BenchConfig, 'kinds' | 'eventSto
         quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 1_500, throughputMaxMessages: 20_000,
         fanoutSubscribers: 200, fanoutRate: 20, fanoutMs: 3_000, saturatedRate: 100, saturatedMs: 2_000,
         memoryConnections: 500, memorySettleMs: 1_500, replayEvents: 20_000, replayEventsPerRoom: 2_000, quietWaitMs: 3_000,
-        fanout2Subscribers: 400, fanout2Rate: 10, fanout2Ms: 3_000, fanout2SaturatedRate: 100, fanout2SaturatedMs: 2_000, fanout2Rounds: 1,
+        fanout2Subscribers: 400, fanout2Rate: 10, fanout2Ms: 3_000, fanout2SaturatedRate: 100, fanout2SaturatedMs: 2_000, fanout2Rounds: 1, fanout2WarmupSubscribers: 100, fanout2OpenRounds: 1,
         balancerSubscribers: 200, balancerRate: 20, balancerMs: 3_000, balancerSaturatedRate: 100, balancerSaturatedMs: 2_000, balancerRounds: 1,
         connectMs: 1_500, connectConcurrency: 50, connectMax: 3_000,
       }
@@ -62,7 +66,7 @@ export function configFor(quick: boolean): Omit<BenchConfig, 'kinds' | 'eventSto
         quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 5_000, throughputMaxMessages: 100_000,
         fanoutSubscribers: 1_000, fanoutRate: 20, fanoutMs: 10_000, saturatedRate: 100, saturatedMs: 5_000,
         memoryConnections: 5_000, memorySettleMs: 3_000, replayEvents: 200_000, replayEventsPerRoom: 2_000, quietWaitMs: 30_000,
-        fanout2Subscribers: 2_000, fanout2Rate: 10, fanout2Ms: 10_000, fanout2SaturatedRate: 100, fanout2SaturatedMs: 5_000, fanout2Rounds: 2,
+        fanout2Subscribers: 2_000, fanout2Rate: 10, fanout2Ms: 10_000, fanout2SaturatedRate: 100, fanout2SaturatedMs: 5_000, fanout2Rounds: 2, fanout2WarmupSubscribers: 400, fanout2OpenRounds: 3,
         balancerSubscribers: 1_000, balancerRate: 20, balancerMs: 10_000, balancerSaturatedRate: 100, balancerSaturatedMs: 5_000, balancerRounds: 2,
         connectMs: 4_000, connectConcurrency: 50, connectMax: 8_000,
       };
