@@ -12,6 +12,12 @@
 export interface Broker {
   publish(channel: string, message: unknown): Promise<void>;
   subscribe(channel: string, onMessage: (message: unknown) => void): Promise<Unsubscribe>;
+  /**
+   * Whether anyone in the cluster follows the channel now: false means a message published now
+   * reaches nobody. A subscriber that comes later must read the current state itself after its
+   * subscribe resolves (as a presence subscription takes its own snapshot).
+   */
+  followed(channel: string): Promise<boolean>;
   /** Called after the broker's connection came back (messages may have been lost meanwhile). */
   onReconnect(listener: () => void): void;
   /** True when the broker answers (used by /readyz). */

@@ -28,6 +28,9 @@ export function createMemoryBroker(): Broker {
         if (listeners.size === 0 && channels.get(channel) === listeners) channels.delete(channel);
       };
     },
+    async followed(channel) {
+      return (channels.get(channel)?.size ?? 0) > 0;
+    },
     onReconnect() {},
     async ping() {
       return true;

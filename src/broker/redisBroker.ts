@@ -66,13 +66,18 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         }
       };
     },
+    async followed(channel) {
+      await connected(publisher);
+      // Counts subscriber connections, one per node that has a local subscriber of the channel.
+      const [, count] = (await publisher.pubsub('NUMSUB', prefix + channel)) as [string, number];
+      return Number(count) > 0;
+    },
     onReconnect(listener) {
       reconnectListeners.push(listener);
     },
     async ping() {
       try {
-        // Right after start (or a reconnect) the publisher may still be connecting: give it a moment.
-        if (publisher.status !== 'ready') await once(publisher, 'ready', { signal: AbortSignal.timeout(1_000) });
+        await connected(publisher);
         return (await publisher.ping()) === 'PONG';
       } catch {
         return false;
@@ -100,4 +105,12 @@ export function reportDroppedUnsubscribes(subscriber: Redis, onError: (error: un
       return sent;
     };
   }
+}
+
+/**
+ * Right after start (or a reconnect) the publisher may still be connecting, and without an offline
+ * queue a command sent then fails at once: give it a moment (rejects after 1 s).
+ */
+async function connected(publisher: Redis): Promise<void> {
+  if (publisher.status !== 'ready') await once(publisher, 'ready', { signal: AbortSignal.timeout(1_000) });
 }

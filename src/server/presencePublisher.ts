@@ -29,28 +29,29 @@ export interface PresencePublishTiming {
  * `maxMs`. Reading and sending a snapshot costs about the same per user as that, so a room costs
  * its node a bounded share of a core whatever its size; a room of 2,000 shows a change within
  * 250 ms, a room of 10 within 51. A change during a publish schedules the next one, so the last
- * snapshot published is never older than the last change.
+ * snapshot published is never older than the last change. A room whose presence nobody follows
+ * (on any node) publishes nothing: subscribers of its events alone do not pay for snapshots.
  */
 export function publishPresenceChanges(presence: PresenceStore, broker: Broker, log: Logger, timing: PresencePublishTiming = {}): { close(): void } {
   const { delayMs = PRESENCE_COALESCE_MS, perUserMs = PRESENCE_COALESCE_MS_PER_USER, maxMs = PRESENCE_COALESCE_MAX_MS } = timing;
   const scheduled = new Map<string, ReturnType<typeof setTimeout>>();
   /** The count of each room's last snapshot, for rooms that had anyone online in it. */
   const lastCount = new Map<string, number>();
-  const publish = (roomId: string) => {
+  const publish = async (roomId: string) => {
     scheduled.delete(roomId);
-    presence
-      .snapshot(roomId)
-      .then((view) => {
-        if (view.count > 0) lastCount.set(roomId, view.count);
-        else lastCount.delete(roomId);
-        return broker.publish(presenceChannel(roomId), view);
-      })
-      .catch((error) => log.warn({ err: error, roomId }, 'presence publish failed'));
+    const channel = presenceChannel(roomId);
+    // Nobody follows the room's presence: no snapshot to read and send. Whoever subscribes later
+    // reads their own snapshot once subscribed (Subscriptions.presence), so skipping loses nothing.
+    if (!(await broker.followed(channel))) return;
+    const view = await presence.snapshot(roomId);
+    if (view.count > 0) lastCount.set(roomId, view.count);
+    else lastCount.delete(roomId);
+    await broker.publish(channel, view);
   };
   presence.onChange((roomId) => {
     if (scheduled.has(roomId)) return;
     const wait = Math.min(maxMs, delayMs + (lastCount.get(roomId) ?? 0) * perUserMs);
-    const timer = setTimeout(publish, wait, roomId);
+    const timer = setTimeout(() => publish(roomId).catch((error) => log.warn({ err: error, roomId }, 'presence publish failed')), wait);
     timer.unref();
     scheduled.set(roomId, timer);
   });

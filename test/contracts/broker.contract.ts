@@ -34,6 +34,16 @@ export function brokerContract(name: string, create: () => Promise<BrokerFixture
       expect(got).toEqual([{ seq: 1, data: { text: 'héllo' } }]);
     });
 
+    it('says whether anyone follows a channel: after a subscribe on another node, and no longer once it ends', async () => {
+      fixture = await create();
+      expect(await fixture.a.followed('presence.f')).toBe(false);
+      const unsubscribe = await fixture.b.subscribe('presence.f', () => {});
+      expect(await fixture.a.followed('presence.f')).toBe(true);
+      expect(await fixture.a.followed('presence.other')).toBe(false);
+      await unsubscribe();
+      await expect.poll(() => fixture!.a.followed('presence.f')).toBe(false);
+    });
+
     it('keeps one publisher’s order on a channel', async () => {
       fixture = await create();
       const got: number[] = [];

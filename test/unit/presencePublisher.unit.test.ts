@@ -65,6 +65,17 @@ describe('publishPresenceChanges', () => {
     publisher.close();
   });
 
+  it('reads and publishes no snapshot of a room whose presence nobody follows', async () => {
+    const { presence, published, publisher, snapshots } = await setup(10);
+    await presence.connect('unwatched', { id: 'a', name: 'A' }, 'c1');
+    await presence.connect('r', { id: 'b', name: 'B' }, 'c2');
+    await expect.poll(() => published.length).toBe(1);
+    await sleep(30);
+    expect(snapshots()).toBe(1);
+    expect(published[0]!.roomId).toBe('r');
+    publisher.close();
+  });
+
   it('close cancels what was gathered', async () => {
     const { presence, published, publisher } = await setup(20);
     await presence.connect('r', { id: 'a', name: 'A' }, 'c1');
