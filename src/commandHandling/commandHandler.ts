@@ -51,6 +51,8 @@ interface Slot<State, Command, Event> {
   running: boolean;
   /** Bumped by every reset of the cached state, so a read that was in flight across one is not folded onto it. */
   generation: number;
+  /** The catch-up that loads asked for in this turn of the event loop; it starts in the next. */
+  nextLoad: Promise<void> | null;
 }
 
 const MAX_CONFLICT_RETRIES = 50;
@@ -91,10 +93,24 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
     });
   }
 
-  /** The state caught up with the log (for reads that must not lag, e.g. membership checks). */
+  /**
+   * The state caught up with the log (for reads that must not lag, e.g. membership checks).
+   *
+   * The loads of one instance asked for in one turn of the event loop share one read of the log,
+   * which starts in the next turn: a crowd subscribing to a room checked its access with a read
+   * each. Sharing keeps the guarantee: the read starts after every load that shares it was asked
+   * for, so it sees whatever was acknowledged before any of them; a load asked for once the read
+   * has started waits for the next one.
+   */
   async load(id: string): Promise<State> {
     const slot = this.slot(id);
-    await this.catchUp(id, slot);
+    slot.nextLoad ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        slot.nextLoad = null;
+        this.catchUp(id, slot).then(resolve, reject);
+      });
+    });
+    await slot.nextLoad;
     return slot.state;
   }
 
@@ -102,7 +118,7 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
     let slot = this.slots.get(id);
     if (!slot) {
       if (this.slots.size >= this.maxCached) this.evictIdle();
-      slot = { state: this.decider.initialState(), revision: 0, queue: [], running: false, generation: 0 };
+      slot = { state: this.decider.initialState(), revision: 0, queue: [], running: false, generation: 0, nextLoad: null };
       this.slots.set(id, slot);
     }
     return slot;

@@ -105,6 +105,52 @@ describe('command handler', () => {
     expect(state.revision).toBe(3);
   });
 
+  it('load: the loads of a room asked for in one turn share one read of the log', async () => {
+    const store = createMemoryEventStore();
+    let reads = 0;
+    const counted: Pick<EventStore, 'append' | 'readStream'> = { append: (...a) => store.append(...a), readStream: (...a) => (reads++, store.readStream(...a)) };
+    const here = createRoomCommandHandler(counted);
+    await here.execute('r', () => createRoom);
+    reads = 0;
+    const states = await Promise.all(Array.from({ length: 5 }, () => here.load('r')));
+    expect(reads).toBe(1);
+    expect(states.every((state) => state.room !== null)).toBe(true);
+    await here.load('r');
+    expect(reads).toBe(2);
+  });
+
+  it('load: one asked for after the shared read started is not answered by it, and sees what was acknowledged before it', async () => {
+    const store = createMemoryEventStore();
+    let held: { release: () => void; started: () => void } | null = null;
+    const slow: Pick<EventStore, 'append' | 'readStream'> = {
+      append: (...a) => store.append(...a),
+      async readStream(stream, options) {
+        const hold = held;
+        held = null;
+        const events = await store.readStream(stream, options);
+        if (hold) {
+          hold.started();
+          await new Promise<void>((resolve) => (hold.release = resolve));
+        }
+        return events;
+      },
+    };
+    const here = createRoomCommandHandler(slow);
+    await createRoomCommandHandler(store).execute('r', () => createRoom);
+    let started!: () => void;
+    const readStarted = new Promise<void>((resolve) => (started = resolve));
+    const hold = { release: () => {}, started: () => started() };
+    held = hold;
+    const first = here.load('r');
+    await readStarted;
+    // Bob's join is acknowledged after the first read has run, before the second load is asked for.
+    await createRoomCommandHandler(store).execute('r', () => ({ type: 'JoinRoom', user: bob, passwordAccepted: false }));
+    const second = here.load('r');
+    hold.release();
+    expect((await first).members.has(bob.id)).toBe(false);
+    expect((await second).members.has(bob.id)).toBe(true);
+  });
+
   // Found by the chaos test on PostgreSQL, where a read takes a round trip: a node answered
   // "room not found" for a room it had written to, until it restarted.
   it('load: a read that returns after a conflict has reset the cached state is read again, not folded onto the empty state', async () => {
