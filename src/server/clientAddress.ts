@@ -51,12 +51,25 @@ export function parseTrustedProxies(value: string): TrustedProxies {
     }
     list.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');
   }
+  // Answers kept by address: the peers a node sees are mostly the same few (its proxies, or
+  // loopback), and a BlockList check builds address objects each time (a fortieth of accepting
+  // a WebSocket connection). Bounded, so a scan from many addresses cannot grow it.
+  const known = new Map<string, boolean>();
   return (address) => {
-    const plain = unmapped(address);
-    const family = isIP(plain);
-    return family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
+    let trusted = known.get(address);
+    if (trusted === undefined) {
+      const plain = unmapped(address);
+      const family = isIP(plain);
+      trusted = family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
+      if (known.size >= KNOWN_ADDRESSES) known.clear();
+      known.set(address, trusted);
+    }
+    return trusted;
   };
 }
+
+/** How many addresses a TrustedProxies keeps its answer for. */
+const KNOWN_ADDRESSES = 1_024;
 
 /** The address of the client behind `request` (see above); null when the socket has none. */
 export function clientAddress(request: Pick<IncomingMessage, 'headers' | 'socket'>, trusted: TrustedProxies): string | null {

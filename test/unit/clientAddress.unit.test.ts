@@ -19,6 +19,17 @@ describe('parseTrustedProxies (TRUST_PROXY)', () => {
     expect(['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', 'fd00::1', '172.32.0.1', '8.8.8.8'].map(lan)).toEqual([true, true, true, true, true, false, false]);
   });
 
+  it('answers alike for an address asked again, also past the addresses it keeps answers for', () => {
+    const trusted = parseTrustedProxies('10.0.0.0/8,::1');
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 1_500; i++) expect(trusted(`10.0.${i >> 8}.${i & 255}`)).toBe(true);
+      for (let i = 0; i < 1_500; i++) expect(trusted(`11.0.${i >> 8}.${i & 255}`)).toBe(false);
+      expect(trusted('::ffff:10.1.2.3')).toBe(true);
+      expect(trusted('::1')).toBe(true);
+      expect(trusted('not an address')).toBe(false);
+    }
+  });
+
   it.each(['localhost', '10.0.0.0/33', '1.2.3', '10.0.0.0/x', 'loopback,,bogus'])('refuses %j, naming the entry', (value) => {
     expect(() => parseTrustedProxies(value)).toThrow(/is not loopback, private, an IP address or a CIDR range/);
   });
