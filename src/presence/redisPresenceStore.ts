@@ -189,7 +189,8 @@ function batchedConnects(
   batchMs: number,
 ) {
   interface RoomEntries {
-    entries: Record<string, string>;
+    /** A Map, not an object: an object given a new key per entry is a new hidden class each time. */
+    entries: Map<string, string>;
     /** user id → entries of theirs in this batch */
     users: Map<string, number>;
   }
@@ -226,9 +227,9 @@ function batchedConnects(
       }
       const batch = pending;
       let room = batch.rooms.get(roomId);
-      if (!room) batch.rooms.set(roomId, (room = { entries: {}, users: new Map() }));
+      if (!room) batch.rooms.set(roomId, (room = { entries: new Map(), users: new Map() }));
       // Each subscription has a field of its own (subscriptions.ts), so none is counted twice.
-      room.entries[field] = JSON.stringify(user);
+      room.entries.set(field, JSON.stringify(user));
       room.users.set(user.id, (room.users.get(user.id) ?? 0) + 1);
       return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
     },
