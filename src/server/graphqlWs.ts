@@ -63,7 +63,7 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
     groups: new OperationGroups(schema),
     slowConsumer: limits.slowConsumer,
     // Every subscriber of a room sends the same few texts: validating each once is enough.
-    roomEventsOperations: boundedDocumentCache<ValidOperation>({ maxEntries: 256, maxDocumentChars: 4_096 }),
+    roomEventsOperations: boundedDocumentCache<Map<string, ValidOperation>>({ maxEntries: 256, maxDocumentChars: 4_096 }),
   };
   // noServer: we take upgrades ourselves, to refuse them cleanly (503) while the node drains.
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });

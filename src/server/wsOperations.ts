@@ -52,8 +52,8 @@ export interface OperationDeps {
   metrics: Metrics;
   log: Logger;
   slowConsumer: SlowConsumerPolicy;
-  /** roomEvents subscriptions that parsed and validated, by operation name and text (bounded: documentCache.ts). */
-  roomEventsOperations: DocumentCache<ValidOperation>;
+  /** roomEvents subscriptions that parsed and validated, by text then operation name (bounded: documentCache.ts). */
+  roomEventsOperations: DocumentCache<Map<string, ValidOperation>>;
 }
 
 type Enveloped = ReturnType<OperationDeps['yoga']['getEnveloped']>;
@@ -77,7 +77,7 @@ export async function subscribeOperation(
   const connection = ctx.extra.connection!;
   // A roomEvents subscription's text seen before skips the envelope: on that path nothing but
   // parsing and validation came from it, and both depend on the text alone.
-  const known = deps.roomEventsOperations.get(operationKey(payload));
+  const known = deps.roomEventsOperations.get(payload.query)?.get(payload.operationName ?? '');
   const enveloped = known ? undefined : deps.yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params: payload });
   const parsed = known ?? parseAndValidate(enveloped!, payload);
   if (!('document' in parsed)) return parsed;
@@ -104,7 +104,7 @@ export async function subscribeOperation(
     contextValue,
   };
   if (isRoomEventsSubscription(operation)) {
-    if (!known) deps.roomEventsOperations.set(operationKey(payload), parsed);
+    if (!known) remember(deps.roomEventsOperations, payload, parsed);
     try {
       args.raw = await startRawRoomEvents(deps, ctx, id, payload.query, operation, args, contextValue);
     } catch (error) {
@@ -117,9 +117,14 @@ export async function subscribeOperation(
   return args;
 }
 
-/** What a parsed and validated operation is cached under: its text and the operation it names. */
-function operationKey(payload: SubscribePayload): string {
-  return `${payload.operationName ?? ''}\n${payload.query}`;
+/**
+ * Keeps a validated roomEvents operation under its text, then the operation name it was asked by
+ * (two levels, so a lookup builds no key string).
+ */
+function remember(cache: OperationDeps['roomEventsOperations'], payload: SubscribePayload, parsed: ValidOperation): void {
+  const byName = cache.get(payload.query) ?? new Map<string, ValidOperation>();
+  byName.set(payload.operationName ?? '', parsed);
+  cache.set(payload.query, byName);
 }
 
 /** The operation's document and definition, or the errors to answer it with. */
