@@ -13,7 +13,7 @@ export interface RedisPresenceOptions {
   /** A node whose heartbeat is older than this is dead and its users go offline. */
   nodeTtlMs?: number;
   typingTtlMs?: number;
-  /** Connections that come online within this long of the first are stored in one transaction. */
+  /** Connections that come online within this long of the first are stored together (a script per room). */
   connectBatchMs?: number;
   onError?: (error: unknown) => void;
 }
@@ -170,11 +170,26 @@ for i = 1, #entries, 2 do
 end
 return 0`;
 
+/**
+ * A node's connections come online in one room: KEYS online, connections, the node's rooms, the
+ * nodes; ARGV the node id, the room id, then (field, user JSON, user id) per entry. An entry
+ * counts its user once, even if it were stored twice.
+ */
+const CONNECT_ENTRIES = `
+for i = 3, #ARGV, 3 do
+  if redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 2], 1)
+  end
+end
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[1])
+return 0`;
+
 /** How long connections are gathered into one transaction (presence is published 50 ms after a change anyway). */
 const CONNECT_BATCH_MS = 10;
 
 /**
- * Connections that come online within `batchMs` of each other are written in one transaction: a
+ * Connections that come online within `batchMs` of each other are written together: a
  * crowd subscribing at once made one MULTI each, most of what a subscription cost a node with
  * Redis; gathered per turn of the event loop, a node taking 1,000 subscriptions a second still
  * wrote a transaction every few of them, and the write to Redis's socket was an eighth of its
@@ -188,36 +203,29 @@ function batchedConnects(
   changed: (roomId: string) => void,
   batchMs: number,
 ) {
-  interface RoomEntries {
-    /** A Map, not an object: an object given a new key per entry is a new hidden class each time. */
-    entries: Map<string, string>;
-    /** user id → entries of theirs in this batch */
-    users: Map<string, number>;
-  }
-  let pending: { rooms: Map<string, RoomEntries>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
+  let pending: { rooms: Map<string, string[]>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
   const flush = () => {
     const { rooms, waiters } = pending!;
     pending = null;
-    const multi = redis.multi();
-    for (const [roomId, { entries, users }] of rooms) {
-      multi.hset(key.online(roomId), entries);
-      for (const [userId, count] of users) multi.hincrby(key.connections(roomId), userId, count);
+    // One script per room (usually one room): a command per entry was most of a batch's cost.
+    // Not one transaction across rooms: each room's script is atomic, and registers the room and
+    // the node with its entries, so they are reaped even if the node dies before its first
+    // heartbeat lands.
+    const pipeline = redis.pipeline();
+    for (const [roomId, entries] of rooms) {
+      pipeline.eval(CONNECT_ENTRIES, 4, key.online(roomId), key.connections(roomId), key.nodeRooms(nodeId), key.nodes, nodeId, roomId, ...entries);
     }
-    multi
-      .sadd(key.nodeRooms(nodeId), ...rooms.keys())
-      // Listed with its first entry, so its entries are reaped even if it dies before its
-      // first heartbeat lands.
-      .sadd(key.nodes, nodeId)
+    pipeline
       .exec()
-      .then(
-        () => {
-          for (const waiter of waiters) waiter.resolve();
-          for (const roomId of rooms.keys()) changed(roomId);
-        },
-        (error: unknown) => {
-          for (const waiter of waiters) waiter.reject(error);
-        },
-      );
+      .then((results) => {
+        const failed = results?.find(([error]) => error)?.[0];
+        if (failed) throw failed;
+        for (const waiter of waiters) waiter.resolve();
+        for (const roomId of rooms.keys()) changed(roomId);
+      })
+      .catch((error: unknown) => {
+        for (const waiter of waiters) waiter.reject(error);
+      });
   };
   return {
     add(roomId: string, field: string, user: UserRef): Promise<void> {
@@ -226,11 +234,9 @@ function batchedConnects(
         setTimeout(flush, batchMs);
       }
       const batch = pending;
-      let room = batch.rooms.get(roomId);
-      if (!room) batch.rooms.set(roomId, (room = { entries: new Map(), users: new Map() }));
-      // Each subscription has a field of its own (subscriptions.ts), so none is counted twice.
-      room.entries.set(field, JSON.stringify(user));
-      room.users.set(user.id, (room.users.get(user.id) ?? 0) + 1);
+      let entries = batch.rooms.get(roomId);
+      if (!entries) batch.rooms.set(roomId, (entries = []));
+      entries.push(field, JSON.stringify(user), user.id);
       return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
     },
   };

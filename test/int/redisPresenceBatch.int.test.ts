@@ -10,43 +10,45 @@ beforeAll(async () => {
 });
 afterAll(stopAllRedis);
 
+/** A presence store on its own Redis connection, counting the commands Redis runs for it. */
+async function counted(options: { connectBatchMs?: number } = {}) {
+  const redis = new Redis(server.url);
+  const prefix = `t-${randomUUID()}:`;
+  const store = createRedisPresenceStore({ redis, prefix, nodeId: 'n1', heartbeatMs: 60_000, nodeTtlMs: 180_000, ...options });
+  // The heartbeat (a transaction of its own) only at the start, not during the test.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const stats = async () => {
+    const text = String(await redis.info('commandstats'));
+    const calls = (name: string) => Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { scripts: calls('eval'), hset: calls('hset'), multi: calls('multi') };
+  };
+  await redis.config('RESETSTAT');
+  return { redis, prefix, store, stats, close: async () => (await store.close(), redis.disconnect()) };
+}
+
 describe('Redis presence: connections that come online together', () => {
-  it('are stored in one transaction, each room announced once, every connect resolved', async () => {
-    const redis = new Redis(server.url);
-    let transactions = 0;
-    const multi = redis.multi.bind(redis) as () => ReturnType<Redis['multi']>;
-    (redis as unknown as { multi: () => ReturnType<Redis['multi']> }).multi = () => (transactions++, multi());
-    // The heartbeat (a transaction of its own) only at the start, not during the test.
-    const store = createRedisPresenceStore({ redis, prefix: `t-${randomUUID()}:`, nodeId: 'n1', heartbeatMs: 60_000, nodeTtlMs: 180_000 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const before = transactions;
+  it('are stored by one script per room, each room announced once, every connect resolved', async () => {
+    const { store, stats, close } = await counted();
     const announced: string[] = [];
     store.onChange((roomId) => void announced.push(roomId));
     try {
       await Promise.all(Array.from({ length: 100 }, (_, i) => store.connect(i % 2 ? 'odd' : 'even', { id: `u${i}`, name: `n${i}` }, `c${i}`)));
-      expect(transactions - before).toBe(1);
+      expect(await stats()).toMatchObject({ scripts: 2, hset: 100, multi: 0 });
       expect(announced.sort()).toEqual(['even', 'odd']);
       expect((await store.snapshot('odd')).count).toBe(50);
       expect((await store.snapshot('even')).count).toBe(50);
-      // A later connect is a transaction of its own, and a disconnect after it takes it away.
+      // A later connect is a script of its own, and a disconnect after it takes it away.
       await store.connect('odd', { id: 'late', name: 'late' }, 'c-late');
-      expect(transactions - before).toBe(2);
+      expect((await stats()).scripts).toBe(3);
       await store.disconnect('odd', 'late', 'c-late');
       expect((await store.snapshot('odd')).count).toBe(50);
     } finally {
-      await store.close();
-      redis.disconnect();
+      await close();
     }
   });
 
-  it('are gathered for connectBatchMs, across turns of the event loop, into one transaction', async () => {
-    const redis = new Redis(server.url);
-    let transactions = 0;
-    const multi = redis.multi.bind(redis) as () => ReturnType<Redis['multi']>;
-    (redis as unknown as { multi: () => ReturnType<Redis['multi']> }).multi = () => (transactions++, multi());
-    const store = createRedisPresenceStore({ redis, prefix: `t-${randomUUID()}:`, nodeId: 'n1', heartbeatMs: 60_000, nodeTtlMs: 180_000, connectBatchMs: 200 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const before = transactions;
+  it('are gathered for connectBatchMs, across turns of the event loop', async () => {
+    const { store, stats, close } = await counted({ connectBatchMs: 200 });
     try {
       const connects: Array<Promise<void>> = [];
       // Three connects, each in a later turn of the event loop, all within the 200 ms.
@@ -55,11 +57,21 @@ describe('Redis presence: connections that come online together', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       await Promise.all(connects);
-      expect(transactions - before).toBe(1);
+      expect((await stats()).scripts).toBe(1);
       expect((await store.snapshot('r')).count).toBe(3);
     } finally {
-      await store.close();
-      redis.disconnect();
+      await close();
+    }
+  });
+
+  it('a batch that Redis refuses rejects every connect in it', async () => {
+    const { redis, prefix, store, close } = await counted();
+    try {
+      // The room's online list is not a hash: the script's HSET fails.
+      await redis.set(`${prefix}presence:room:broken:online`, 'not a hash');
+      await expect(Promise.all([store.connect('broken', { id: 'a', name: 'A' }, 'c1'), store.connect('broken', { id: 'b', name: 'B' }, 'c2')])).rejects.toThrow(/WRONGTYPE/);
+    } finally {
+      await close();
     }
   });
 });
