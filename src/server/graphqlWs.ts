@@ -107,10 +107,12 @@ export function attachGraphqlWs(options: GraphqlWsOptions) {
 
 /** Upgrades on the API's path become sockets; others, foreign origins and a draining node are refused. */
 function takeUpgrades(options: GraphqlWsOptions, wss: WebSocketServer): void {
+  // Read once: Yoga's instance is a Proxy, and a property read through it at every upgrade showed.
+  const endpoint = options.yoga.graphqlEndpoint;
   options.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '').split('?')[0];
     const refusal =
-      path !== options.yoga.graphqlEndpoint
+      path !== endpoint
         ? '404 Not Found'
         : options.originAllowed && !options.originAllowed(request)
           ? '403 Forbidden'
