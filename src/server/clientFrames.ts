@@ -30,11 +30,12 @@ export function refuseServerOnlyFrames(wss: WebSocketServer): void {
 }
 
 function isServerOnly(data: unknown): boolean {
-  const text = String(data);
-  // A cheap look first: most frames are subscribes and completes, and need no second parse.
-  if (!text.includes('connection_ack') && !text.includes('"next"') && !text.includes('"error"')) return false;
+  // A cheap look first, at the bytes as they came (no string made of them): most frames are
+  // subscribes and completes, and need no second parse.
+  const raw = Buffer.isBuffer(data) ? data : String(data);
+  if (!raw.includes('connection_ack') && !raw.includes('"next"') && !raw.includes('"error"')) return false;
   try {
-    const message = JSON.parse(text) as { type?: unknown };
+    const message = JSON.parse(String(data)) as { type?: unknown };
     return typeof message === 'object' && message !== null && SERVER_ONLY.has(message.type as string);
   } catch {
     return false;

@@ -57,6 +57,10 @@ describe('garbage frames', () => {
         { name: 'a subscribe without payload', initFirst: true, frame: JSON.stringify({ id: 'x', type: 'subscribe' }) },
         { name: 'a subscribe without id', initFirst: true, frame: JSON.stringify({ type: 'subscribe', payload: { query: '{ me { id } }' } }) },
         { name: 'binary junk', initFirst: true, frame: Buffer.from([0xff, 0xfe, 0x00, 0x01]) },
+        // Messages only servers send (graphql-ws alone would answer them with 4500).
+        { name: 'a next from the client', initFirst: true, frame: JSON.stringify({ id: 'x', type: 'next', payload: { data: null } }) },
+        { name: 'an error from the client', initFirst: true, frame: JSON.stringify({ id: 'x', type: 'error', payload: [] }) },
+        { name: 'a connection_ack from the client', initFirst: true, frame: JSON.stringify({ type: 'connection_ack' }) },
       ];
       for (const { name, initFirst, frame } of garbage) {
         const raw = await connectRaw(node.wsUrl);
