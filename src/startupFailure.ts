@@ -1,4 +1,5 @@
 import { resolve, sep } from 'node:path';
+import { UNREACHABLE_SERVER_CODES } from '../common/socketErrors.js';
 import type { Config } from './config.js';
 
 /** The settings a start-up failure can name. */
@@ -74,7 +75,6 @@ function eventStoreFailure(failure: FailureDetails, config: StartSettings): stri
   return `cannot start: the event store at EVENT_STORE=${redactUrl(config.EVENT_STORE)} does not answer (${firstLine(failure.message ?? failure.code ?? 'unreachable')}); start EventStoreDB or fix EVENT_STORE`;
 }
 
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 /** PostgreSQL's own refusals at connection (SQLSTATE), in words. */
 const POSTGRES_REFUSALS: Record<string, string> = {
   '3D000': 'has no such database',
@@ -93,7 +93,7 @@ function postgresFailure(failure: FailureDetails, config: StartSettings): string
   }
   const where = `the event store at EVENT_STORE=${redactUrl(config.EVENT_STORE)}`;
   // Socket errors carry the port they were for: only the store's port is the store's fault.
-  if (failure.code && SOCKET_ERRORS.has(failure.code) && (failure.port === undefined || failure.port === port)) {
+  if (failure.code && UNREACHABLE_SERVER_CODES.has(failure.code) && (failure.port === undefined || failure.port === port)) {
     return `cannot start: ${where} does not answer (${firstLine(failure.message ?? failure.code)}); start PostgreSQL or fix EVENT_STORE`;
   }
   const refusal = failure.code ? POSTGRES_REFUSALS[failure.code] : undefined;
@@ -106,8 +106,10 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@').replace(/([?&][a-z]*password=)[^&#]*/gi, '$1***');
 }
 
+const SOCKET_ERROR_IN_TEXT = new RegExp(`\\b(?:connect |getaddrinfo )?(?:${[...UNREACHABLE_SERVER_CODES].join('|')})\\b(?: [\\w:[\\]-]+(?:\\.[\\w:[\\]-]+)*)?`);
+
 /** The socket error inside the gRPC text when there is one (`connect ECONNREFUSED 127.0.0.1:1`), else its first line. */
 function firstLine(text: string): string {
-  const socket = /\b(?:connect |getaddrinfo )?(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b(?: [\w:[\]-]+(?:\.[\w:[\]-]+)*)?/.exec(text);
+  const socket = SOCKET_ERROR_IN_TEXT.exec(text);
   return (socket?.[0] ?? text.split('\n')[0]!).trim().slice(0, 200);
 }

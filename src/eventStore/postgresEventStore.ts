@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { UNREACHABLE_SERVER_CODES } from '../../common/socketErrors.js';
 import {
   DuplicateEventIdError,
   EventStoreUnavailableError,
@@ -170,9 +171,6 @@ async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(store: Pos
   }
 }
 
-/** Socket errors of the connection itself (not of some other service). */
-const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
-
 /**
  * The server did not answer, as opposed to answering no: no connection (socket errors, a timeout,
  * pg's "Connection terminated"), SQLSTATE class 08 (connection exception), the server shutting
@@ -180,7 +178,7 @@ const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
  */
 export function serverGone(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (SOCKET_ERRORS.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) return true;
+  if (typeof code === 'string' && (UNREACHABLE_SERVER_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code))) return true;
   return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(message);
 }
 
