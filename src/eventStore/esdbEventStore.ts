@@ -20,6 +20,7 @@ import {
   proposedSize,
   retentionMetadata,
   seqOfRevision,
+  unavailableFromEsdb,
 } from './esdbMapping.js';
 import { drain, lastRawEvent, newestPosition, readAllAfter, readStreamEvents } from './esdbReads.js';
 import { resilientSubscription } from './esdbSubscription.js';
@@ -88,15 +89,22 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
       store.used = true;
       return operation(...args);
     };
+  /** A call to the server, whose "no answer" is the port's EventStoreUnavailableError. */
+  const calling =
+    <A extends unknown[], R>(operation: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      using(operation)(...args).catch((error: unknown) => {
+        throw unavailableFromEsdb(error);
+      });
   return {
-    append: using((stream, events, appendOptions) => append(store, stream, events, appendOptions)),
-    readStream: using((stream, readOptions) => readStream(store, stream, readOptions)),
-    streamRevision: using((stream) => streamRevision(store, stream)),
-    readAll: using(({ afterPosition = 0, limit = Infinity }: ReadAllOptions = {}) => readAllAfter(store.client, store.ours, afterPosition, limit)),
-    headPosition: using(() => newestPosition(store.client, store.ours)),
+    append: calling((stream, events, appendOptions) => append(store, stream, events, appendOptions)),
+    readStream: calling((stream, readOptions) => readStream(store, stream, readOptions)),
+    streamRevision: calling((stream) => streamRevision(store, stream)),
+    readAll: calling(({ afterPosition = 0, limit = Infinity }: ReadAllOptions = {}) => readAllAfter(store.client, store.ours, afterPosition, limit)),
+    headPosition: calling(() => newestPosition(store.client, store.ours)),
     subscribeToAll: using((subscribeOptions) => subscribeToAll(store, subscribeOptions)),
-    setStreamRetention: using((stream, retention) => setStreamRetention(store, stream, retention)),
-    streamRetention: using((stream) => streamRetention(store, stream)),
+    setStreamRetention: calling((stream, retention) => setStreamRetention(store, stream, retention)),
+    streamRetention: calling((stream) => streamRetention(store, stream)),
     ping: using(() => ping(store)),
     close: () => close(store),
   };

@@ -1,9 +1,11 @@
 import {
   ANY,
+  DeadlineExceededError,
   MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   StreamDeletedError as EsdbStreamDeletedError,
+  UnavailableError,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent,
   type AppendExpectedRevision,
@@ -11,7 +13,7 @@ import {
   type ResolvedEvent,
   type StreamMetadata,
 } from '@eventstore/db-client';
-import { StreamDeletedError, WrongExpectedRevisionError, type ExpectedRevision, type StoredEvent } from './eventStore.js';
+import { EventStoreUnavailableError, StreamDeletedError, WrongExpectedRevisionError, type ExpectedRevision, type StoredEvent } from './eventStore.js';
 import type { StreamRetention } from './retentionCapabilities.js';
 
 // Mapping between the port and EventStoreDB, kept as small pure functions (unit tested):
@@ -31,6 +33,15 @@ export function expectedRevisionForEsdb(expected: ExpectedRevision): AppendExpec
 export const positionOf = (position: Position | undefined): number => (position ? Number(position.prepare) : 0);
 export const esdbPosition = (after: number): Position | typeof START =>
   after <= 0 ? START : { commit: BigInt(after), prepare: BigInt(after) };
+
+/**
+ * The server did not answer (gRPC UNAVAILABLE: no connection, the leader went away; or the call's
+ * deadline passed) as the port says it: EventStoreUnavailableError, which clients see as
+ * UNAVAILABLE with a retry delay, as they do for PostgreSQL and SQLite. Anything else as it is.
+ */
+export function unavailableFromEsdb(error: unknown): unknown {
+  return error instanceof UnavailableError || error instanceof DeadlineExceededError ? new EventStoreUnavailableError(error) : error;
+}
 
 /** A port error for an ESDB error where one applies; anything else is passed on as it is. */
 export function mapEsdbError(error: unknown, stream: string, expected: ExpectedRevision): unknown {

@@ -78,6 +78,13 @@ export interface FakeEsdbServer {
   tombstone(stream: string): void;
   /** The server ends every live subscription with a transport error (leader change, restart). */
   dropSubscriptions(error?: Error): void;
+  /**
+   * While set, the server cannot be reached: every new call (append, read) fails with this error.
+   * GUESS: the client turns grpc status 14 into its UnavailableError (utils/CommandError.js,
+   * convertToCommandError) for a unary call and a read stream alike; a deadline that passes is
+   * status 4, DeadlineExceededError.
+   */
+  unreachable: Error | null;
   /** Milliseconds added to the server's clock, to tell its time from the node's. */
   clockSkewMs: number;
   nextPosition: bigint;
@@ -94,6 +101,7 @@ export function createFakeEsdbServer(): FakeEsdbServer {
     openCalls: new Set(),
     subscriptions: new Set(),
     clockSkewMs: 0,
+    unreachable: null,
     // GUESS: the log does not start at 0 (a chunk header and the server's own records come first).
     nextPosition: 1_000n,
     write: (stream, type, data, options = {}) => {
@@ -214,6 +222,11 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
           this.destroy(shutDown());
           return;
         }
+        if (items === null && server.unreachable) {
+          finish();
+          this.destroy(server.unreachable);
+          return;
+        }
         if (items === null) {
           // HTTP/2: past the connection's concurrent streams the call waits for one to end.
           if (!slotFree(call)) {
@@ -268,6 +281,7 @@ export function createFakeEsdbClient(options: { server?: FakeEsdbServer; throwOn
     async appendToStream(streamName: string, event: EventData | EventData[], { expectedRevision = 'any' as AppendExpectedRevision } = {}): Promise<AppendResult> {
       count('appendToStream');
       if (channelClosed) throw shutDown();
+      if (server.unreachable) throw server.unreachable;
       const events = Array.isArray(event) ? event : [event];
       await Promise.resolve(); // an answer always comes back asynchronously
       // HTTP/2: an append is a call too; past the connection's concurrent streams it waits.

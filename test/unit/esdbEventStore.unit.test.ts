@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ANY, NO_STREAM, START, WrongExpectedVersionError } from '@eventstore/db-client';
+import { ANY, DeadlineExceededError, NO_STREAM, START, UnavailableError, WrongExpectedVersionError } from '@eventstore/db-client';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { StreamDeletedError, WrongExpectedRevisionError, type NewEvent, type StoredEvent } from '../../src/eventStore/eventStore.js';
+import { EventStoreUnavailableError, StreamDeletedError, WrongExpectedRevisionError, type NewEvent, type StoredEvent } from '../../src/eventStore/eventStore.js';
 import {
   createEsdbEventStore,
   esdbPosition,
@@ -290,5 +290,28 @@ describe('finding 7: appends, close, errors', () => {
     server.tombstone('room-a');
     await expect(store.append('room-a', [posted()], { expectedRevision: 1 })).rejects.toBeInstanceOf(StreamDeletedError);
     expect(await store.readStream('room-a')).toEqual([]);
+  });
+
+  it('a server that does not answer is EventStoreUnavailableError (UNAVAILABLE to clients) on every call, as for the other stores', async () => {
+    const { server, store } = opened();
+    await store.append('room-a', [posted()], { expectedRevision: 0 });
+    for (const cause of [new UnavailableError(undefined, '14 UNAVAILABLE: No connection established'), new DeadlineExceededError(undefined, '4 DEADLINE_EXCEEDED: Deadline exceeded')]) {
+      server.unreachable = cause;
+      const calls = {
+        append: store.append('room-a', [posted()], { expectedRevision: 1 }),
+        readStream: store.readStream('room-a'),
+        streamRevision: store.streamRevision('room-a'),
+        readAll: store.readAll({ limit: 10 }),
+        headPosition: store.headPosition(),
+        streamRetention: store.streamRetention('room-a'),
+      };
+      for (const [name, call] of Object.entries(calls)) {
+        const error = await call.then(() => null, (e: unknown) => e);
+        expect(error, name).toBeInstanceOf(EventStoreUnavailableError);
+        expect((error as EventStoreUnavailableError).cause, name).toBe(cause);
+      }
+    }
+    server.unreachable = null;
+    expect(await store.streamRevision('room-a')).toBe(1);
   });
 });
