@@ -49,10 +49,8 @@ interface Slot<State, Command, Event> {
   revision: number;
   queue: Array<Pending<State, Command, Event>>;
   running: boolean;
-  /** Bumped by every reset of the cached state, so a read that was in flight across one is not folded onto it. */
-  generation: number;
-  /** The catch-up that loads asked for in this turn of the event loop; it starts in the next. */
-  nextLoad: Promise<void> | null;
+  /** Loads waiting for the state caught up with the log; served between batches (see `load`). */
+  loads: Array<{ resolve: (state: State) => void; reject: (error: unknown) => void }>;
 }
 
 const MAX_CONFLICT_RETRIES = 50;
@@ -83,42 +81,46 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
     const slot = this.slot(id);
     return new Promise((resolve, reject) => {
       slot.queue.push({ build, resolve, reject });
-      if (!slot.running) {
-        // Start on the next turn of the event loop, not now: every command that arrives in the
-        // same round of socket reads then joins this batch. Starting at once would run each
-        // command alone (the append is synchronous), one fsync per command.
-        slot.running = true;
-        setImmediate(() => void this.drain(id, slot));
-      }
+      this.start(id, slot);
     });
   }
 
   /**
-   * The state caught up with the log (for reads that must not lag, e.g. membership checks).
+   * The state caught up with the log (for reads that must not lag, e.g. membership checks), as of
+   * what the log held when it was asked for or later. Read it at once: it is the cache's own
+   * object, which the next batch changes.
    *
-   * The loads of one instance asked for in one turn of the event loop share one read of the log,
-   * which starts in the next turn: a crowd subscribing to a room checked its access with a read
-   * each. Sharing keeps the guarantee: the read starts after every load that shares it was asked
-   * for, so it sees whatever was acknowledged before any of them; a load asked for once the read
-   * has started waits for the next one.
+   * Loads are served by the same loop as the batches, between them: a batch folds its events into
+   * the cached state before its append is acknowledged, and may lose the race to another node's
+   * write, so a load in the middle of a batch would read the log after events that are not in it
+   * (and miss the other node's). Every load waiting then shares one read of the log, which starts
+   * after all of them were asked for: a crowd subscribing to a room checked its access with a read
+   * each.
    */
-  async load(id: string): Promise<State> {
+  load(id: string): Promise<State> {
     const slot = this.slot(id);
-    slot.nextLoad ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        slot.nextLoad = null;
-        this.catchUp(id, slot).then(resolve, reject);
-      });
+    return new Promise((resolve, reject) => {
+      slot.loads.push({ resolve, reject });
+      this.start(id, slot);
     });
-    await slot.nextLoad;
-    return slot.state;
+  }
+
+  /**
+   * Starts the slot's loop on the next turn of the event loop, not now: every command that arrives
+   * in the same round of socket reads then joins one batch (starting at once would run each command
+   * alone, the append being synchronous: one fsync per command), and every load one read.
+   */
+  private start(id: string, slot: Slot<State, Command, Event>): void {
+    if (slot.running) return;
+    slot.running = true;
+    setImmediate(() => void this.drain(id, slot));
   }
 
   private slot(id: string): Slot<State, Command, Event> {
     let slot = this.slots.get(id);
     if (!slot) {
       if (this.slots.size >= this.maxCached) this.evictIdle();
-      slot = { state: this.decider.initialState(), revision: 0, queue: [], running: false, generation: 0, nextLoad: null };
+      slot = { state: this.decider.initialState(), revision: 0, queue: [], running: false, loads: [] };
       this.slots.set(id, slot);
     }
     return slot;
@@ -134,29 +136,18 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
   private forget(slot: Slot<State, Command, Event>): void {
     slot.state = this.decider.initialState();
     slot.revision = 0;
-    slot.generation++;
   }
 
+  /** Only ever from the slot's loop (drain): nothing else changes the slot while it reads. */
   private async catchUp(id: string, slot: Slot<State, Command, Event>): Promise<void> {
     const stream = this.options.streamName(id);
-    // A load runs beside the batches: a conflict may reset the cached state while this read is
-    // in flight, and what it read (from the old revision on) must then not be folded onto the
-    // empty state; read again from where the reset left it.
-    let stored: StoredEvent[];
-    for (;;) {
-      const generation = slot.generation;
-      stored = await this.store.readStream(stream, { fromRevision: slot.revision + 1 });
-      if (slot.generation !== generation) continue;
-      if (slot.revision > 0 && stored.length > 0 && stored[0]!.revision > slot.revision + 1) {
-        // Retention dropped events this cache never saw; under $maxCount or $tb they may include
-        // structural ones (a room's joins and leaves). Fold again from what is left: retention
-        // keeps a snapshot in it (see afterBatch).
-        this.forget(slot);
-        const reset = slot.generation;
-        stored = await this.store.readStream(stream);
-        if (slot.generation !== reset) continue;
-      }
-      break;
+    let stored = await this.store.readStream(stream, { fromRevision: slot.revision + 1 });
+    if (slot.revision > 0 && stored.length > 0 && stored[0]!.revision > slot.revision + 1) {
+      // Retention dropped events this cache never saw; under $maxCount or $tb they may include
+      // structural ones (a room's joins and leaves). Fold again from what is left: retention
+      // keeps a snapshot in it (see afterBatch).
+      this.forget(slot);
+      stored = await this.store.readStream(stream);
     }
     for (const event of stored) {
       // Retention leaves gaps in a stream (trimmed messages), so only "not seen yet" matters.
@@ -169,13 +160,28 @@ export class CommandHandler<State, Command, Event extends { type: string; data: 
 
   private async drain(id: string, slot: Slot<State, Command, Event>): Promise<void> {
     try {
-      while (slot.queue.length > 0) {
-        const batch = slot.queue.splice(0, slot.queue.length);
-        await this.runBatch(id, slot, batch);
+      while (slot.queue.length > 0 || slot.loads.length > 0) {
+        // Loads first: they were asked for before the commands now waiting were decided.
+        if (slot.loads.length > 0) await this.serveLoads(id, slot);
+        if (slot.queue.length > 0) await this.runBatch(id, slot, slot.queue.splice(0, slot.queue.length));
       }
     } finally {
       slot.running = false;
     }
+  }
+
+  /** One read of the log for every load waiting; the next batch waits until they have read the state. */
+  private async serveLoads(id: string, slot: Slot<State, Command, Event>): Promise<void> {
+    const loads = slot.loads.splice(0, slot.loads.length);
+    try {
+      await this.catchUp(id, slot);
+      for (const load of loads) load.resolve(slot.state);
+    } catch (error) {
+      for (const load of loads) load.reject(error);
+    }
+    // Their callers read the state in the microtasks that follow; a batch starting before the
+    // next turn could change it under them.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private async runBatch(id: string, slot: Slot<State, Command, Event>, batch: Array<Pending<State, Command, Event>>): Promise<void> {
