@@ -25,7 +25,8 @@ export interface RedisPresenceOptions {
  *   those entries are theirs` (so a disconnect learns whether the user's last connection went
  *   without reading the room's whole list: a crowd leaving was quadratic), and per node the set
  *   of rooms it has entries in. (Entries of nodes older than the count are not in it: while such a
- *   node still runs, a user's typing flag may end before their last connection does.) Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
+ *   node still runs, a user's typing flag may end before their last connection does, and where
+ *   such a node reaps a newer one, counts stay too high, so typing then ends only when it lapses.) Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
  *   Every node also reaps: a node listed in `nodes` whose key has expired is dead, so its entries
  *   are removed and a change is announced for each of its rooms — users of a `kill -9`ed node go
  *   offline for everyone within about nodeTtlMs + heartbeatMs.
@@ -130,8 +131,10 @@ export function createRedisPresenceStore(options: RedisPresenceOptions): Presenc
     async close() {
       clearInterval(timer);
       for (const lapse of typingTimers) clearTimeout(lapse);
-      // Leaving cleanly: take this node's users offline now rather than after the TTL.
+      // Leaving cleanly: take this node's users offline now rather than after the TTL, after the
+      // connections still being gathered are stored (else they would be stored after the removal).
       try {
+        await connects.settle();
         await redis.del(key.node(nodeId));
         await removeNode(nodeId);
       } catch (error) {
@@ -176,16 +179,18 @@ return 0`;
  * counts its user once, even if it were stored twice.
  */
 const CONNECT_ENTRIES = `
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[1])
 for i = 3, #ARGV, 3 do
   if redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
     redis.call('HINCRBY', KEYS[2], ARGV[i + 2], 1)
   end
 end
-redis.call('SADD', KEYS[3], ARGV[2])
-redis.call('SADD', KEYS[4], ARGV[1])
 return 0`;
+// The room and the node are registered first: a script that fails part way keeps what it wrote
+// (Redis has no rollback), and what it wrote must be findable by the reaper.
 
-/** How long connections are gathered into one transaction (presence is published 50 ms after a change anyway). */
+/** How long connections are gathered before they are stored (presence is published 50 ms after a change anyway). */
 const CONNECT_BATCH_MS = 10;
 
 /**
@@ -203,40 +208,51 @@ function batchedConnects(
   changed: (roomId: string) => void,
   batchMs: number,
 ) {
-  let pending: { rooms: Map<string, string[]>; waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> } | null = null;
+  interface RoomBatch {
+    /** (field, user JSON, user id) per entry, as the script takes them. */
+    entries: string[];
+    waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+  }
+  let pending: Map<string, RoomBatch> | null = null;
+  let flushed: Promise<unknown> = Promise.resolve();
   const flush = () => {
-    const { rooms, waiters } = pending!;
+    const rooms = pending!;
     pending = null;
     // One script per room (usually one room): a command per entry was most of a batch's cost.
     // Not one transaction across rooms: each room's script is atomic, and registers the room and
     // the node with its entries, so they are reaped even if the node dies before its first
-    // heartbeat lands.
+    // heartbeat lands. Each room's connects resolve (and the room is announced) or fail alone.
     // No ioredis pipeline: building one costs more than the command (a batch rarely has two rooms).
-    Promise.all(
-      [...rooms].map(([roomId, entries]) =>
-        redis.eval(CONNECT_ENTRIES, 4, key.online(roomId), key.connections(roomId), key.nodeRooms(nodeId), key.nodes, nodeId, roomId, ...entries),
+    flushed = Promise.all(
+      [...rooms].map(([roomId, { entries, waiters }]) =>
+        redis.eval(CONNECT_ENTRIES, 4, key.online(roomId), key.connections(roomId), key.nodeRooms(nodeId), key.nodes, nodeId, roomId, ...entries).then(
+          () => {
+            for (const waiter of waiters) waiter.resolve();
+            changed(roomId);
+          },
+          (error: unknown) => {
+            for (const waiter of waiters) waiter.reject(error);
+          },
+        ),
       ),
-    ).then(
-      () => {
-        for (const waiter of waiters) waiter.resolve();
-        for (const roomId of rooms.keys()) changed(roomId);
-      },
-      (error: unknown) => {
-        for (const waiter of waiters) waiter.reject(error);
-      },
     );
   };
   return {
     add(roomId: string, field: string, user: UserRef): Promise<void> {
       if (!pending) {
-        pending = { rooms: new Map(), waiters: [] };
+        pending = new Map();
         setTimeout(flush, batchMs);
       }
-      const batch = pending;
-      let entries = batch.rooms.get(roomId);
-      if (!entries) batch.rooms.set(roomId, (entries = []));
-      entries.push(field, JSON.stringify(user), user.id);
-      return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+      let room = pending.get(roomId);
+      if (!room) pending.set(roomId, (room = { entries: [], waiters: [] }));
+      room.entries.push(field, JSON.stringify(user), user.id);
+      const waiters = room.waiters;
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    /** Stores what is gathered now, and resolves once everything sent so far is answered. */
+    async settle(): Promise<void> {
+      if (pending) flush();
+      await flushed;
     },
   };
 }

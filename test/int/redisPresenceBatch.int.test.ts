@@ -64,6 +64,33 @@ describe('Redis presence: connections that come online together', () => {
     }
   });
 
+  it('a room whose script fails fails alone: the other rooms of the batch are stored and announced', async () => {
+    const { redis, prefix, store, close } = await counted();
+    const announced: string[] = [];
+    store.onChange((roomId) => void announced.push(roomId));
+    try {
+      await redis.set(`${prefix}presence:room:broken:online`, 'not a hash');
+      const broken = store.connect('broken', { id: 'a', name: 'A' }, 'c1');
+      const fine = store.connect('fine', { id: 'b', name: 'B' }, 'c2');
+      await expect(broken).rejects.toThrow(/WRONGTYPE/);
+      await fine;
+      expect(announced).toEqual(['fine']);
+      expect((await store.snapshot('fine')).count).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('close stores the connections still being gathered before it takes the node offline, leaving nothing behind', async () => {
+    const { redis, prefix, store } = await counted({ connectBatchMs: 200 });
+    const connected = store.connect('r', { id: 'a', name: 'A' }, 'c1');
+    await store.close();
+    await connected;
+    expect(await redis.keys(`${prefix}presence:room:*`)).toEqual([]);
+    expect(await redis.smembers(`${prefix}presence:nodes`)).toEqual([]);
+    redis.disconnect();
+  });
+
   it('a batch that Redis refuses rejects every connect in it', async () => {
     const { redis, prefix, store, close } = await counted();
     try {
