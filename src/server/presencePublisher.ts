@@ -42,7 +42,11 @@ export function publishPresenceChanges(presence: PresenceStore, broker: Broker, 
     const channel = presenceChannel(roomId);
     // Nobody follows the room's presence: no snapshot to read and send. Whoever subscribes later
     // reads their own snapshot once subscribed (Subscriptions.presence), so skipping loses nothing.
-    if (!(await broker.followed(channel))) return;
+    if (!(await broker.followed(channel))) {
+      // Its size is no longer known (and the room may never be watched again: forget it).
+      lastCount.delete(roomId);
+      return;
+    }
     const view = await presence.snapshot(roomId);
     if (view.count > 0) lastCount.set(roomId, view.count);
     else lastCount.delete(roomId);

@@ -76,6 +76,27 @@ describe('publishPresenceChanges', () => {
     publisher.close();
   });
 
+  it('forgets the size of a room nobody follows any more: watched again, it waits the base delay', async () => {
+    const presence = createMemoryPresenceStore();
+    const broker = createMemoryBroker();
+    const published: PresenceView[] = [];
+    const unsubscribe = await broker.subscribe(presenceChannel('r'), (view) => void published.push(view as PresenceView));
+    const publisher = publishPresenceChanges(presence, broker, createLogger({ level: 'silent', nodeId: 't' }), { delayMs: 10, perUserMs: 5, maxMs: 10_000 });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => presence.connect('r', { id: `u${i}`, name: `n${i}` }, `c${i}`)));
+    await expect.poll(() => published.length).toBe(1);
+    // Nobody follows: the next change publishes nothing (and waited 10 + 100 × 5 ms).
+    await unsubscribe();
+    await presence.disconnect('r', 'u0', 'c0');
+    await sleep(600);
+    // Followed again: a change is published after the base 10 ms, not another 500.
+    await broker.subscribe(presenceChannel('r'), (view) => void published.push(view as PresenceView));
+    const changedAt = performance.now();
+    await presence.disconnect('r', 'u1', 'c1');
+    await expect.poll(() => published.length, { timeout: 2_000 }).toBe(2);
+    expect(performance.now() - changedAt).toBeLessThan(300);
+    publisher.close();
+  });
+
   it('close cancels what was gathered', async () => {
     const { presence, published, publisher } = await setup(20);
     await presence.connect('r', { id: 'a', name: 'A' }, 'c1');
