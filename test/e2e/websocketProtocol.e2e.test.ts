@@ -225,6 +225,18 @@ subscription Who($roomId: ID!) { presence(roomId: $roomId) { count } }`;
     raw.close();
   });
 
+  it('refuse a text seen before when the subscribe names no operation of it (an empty name), as the first time', async () => {
+    const raw = await connectRaw(node.wsUrl);
+    await raw.init(alice.token);
+    const query = 'subscription ($roomId: ID!) { roomEvents(roomId: $roomId) { seq } }';
+    raw.send({ id: 'unnamed', type: 'subscribe', payload: { query, variables: { roomId } } });
+    await raw.expectNoMessage(300);
+    raw.send({ id: 'empty-name', type: 'subscribe', payload: { query, operationName: '', variables: { roomId } } });
+    const refused = await raw.waitForMessage();
+    expect(refused).toMatchObject({ id: 'empty-name', type: 'error' });
+    raw.close();
+  });
+
   it('keep each subscription to its own variables: the same text for two rooms follows each room', async () => {
     const other = (await createRoom(node.url, alice.token, 'protocol-other')).id;
     const raw = await connectRaw(node.wsUrl);
