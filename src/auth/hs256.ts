@@ -22,7 +22,8 @@ export function verifyHs256(token: string, key: Hs256Key): Record<string, unknow
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
-  if (!acceptedHeader(encodedHeader)) return null;
+  // An HS256 MAC is 32 bytes: 43 base64url characters, unpadded. Anything else is not one.
+  if (encodedSignature.length !== 43 || !acceptedHeader(encodedHeader)) return null;
   // The signature's text must be exactly the canonical base64url of the expected MAC: comparing
   // the texts refuses a wrong MAC and an encoding Buffer's lenient decoder would have accepted.
   const expected = Buffer.from(createHmac('sha256', key).update(`${encodedHeader}.${encodedPayload}`).digest('base64url'));

@@ -76,9 +76,14 @@ export function byLimit<Params extends unknown[]>(db: Database.Database, sql: st
     const key = limit < 0 || limit === Infinity ? -1 : limit;
     if (!Number.isSafeInteger(key)) throw new RangeError(`a read's limit must be a whole number, not ${limit}`);
     let statement = statements.get(key);
-    if (statement) return statement;
-    statement = db.prepare<Params, Row>(key < 0 ? sql : `${sql} LIMIT ${key}`).raw();
-    if (statements.size >= STATEMENTS_PER_QUERY) statements.delete(statements.keys().next().value!);
+    if (statement) {
+      // Most recently used last (a Map iterates in insertion order): a client cycling through
+      // limits evicts its own, not the page sizes every read uses.
+      statements.delete(key);
+    } else {
+      statement = db.prepare<Params, Row>(key < 0 ? sql : `${sql} LIMIT ${key}`).raw();
+      if (statements.size >= STATEMENTS_PER_QUERY) statements.delete(statements.keys().next().value!);
+    }
     statements.set(key, statement);
     return statement;
   };

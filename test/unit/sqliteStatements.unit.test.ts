@@ -44,13 +44,18 @@ describe('byLimit', () => {
     expect(read(Infinity).all()).toHaveLength(5);
   });
 
-  it('prepares each limit once, keeps 32 of them, and refuses a limit that is not a whole number', () => {
+  it('prepares each limit once, keeps the 32 used most recently, and refuses a limit that is not a whole number', () => {
     const read = byLimit<[]>(database(), 'SELECT n FROM t');
     const first = read(1);
+    const busy = read(1000);
     expect(read(1)).toBe(first);
-    for (let limit = 2; limit <= 40; limit++) read(limit);
+    for (let limit = 2; limit <= 40; limit++) {
+      read(limit);
+      // A page size every read uses stays, however many other limits come and go.
+      expect(read(1000)).toBe(busy);
+    }
     expect(read(40)).toBe(read(40));
-    // The oldest went to make room: asked again, it is prepared anew.
+    // The least recently used went to make room: asked again, it is prepared anew.
     expect(read(1)).not.toBe(first);
     expect(() => read(1.5)).toThrow(RangeError);
     expect(() => read(Number.NaN)).toThrow(RangeError);
