@@ -119,6 +119,29 @@ describe('command handler', () => {
     expect(reads).toBe(2);
   });
 
+  it('load: a shared read that fails fails every load sharing it; the next load reads again', async () => {
+    const store = createMemoryEventStore();
+    let failNext = false;
+    const flaky: Pick<EventStore, 'append' | 'readStream'> = {
+      append: (...a) => store.append(...a),
+      async readStream(...a) {
+        if (failNext) {
+          failNext = false;
+          throw new Error('the log does not answer');
+        }
+        return store.readStream(...a);
+      },
+    };
+    const here = createRoomCommandHandler(flaky);
+    await here.execute('r', () => createRoom);
+    failNext = true;
+    const results = await Promise.allSettled([here.load('r'), here.load('r'), here.load('r')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect((await here.load('r')).room).not.toBeNull();
+    // And the slot still runs commands.
+    expect((await here.execute('r', () => post(alice, 'after'))).events).toHaveLength(1);
+  });
+
   it('load: one asked for after the shared read started is not answered by it, and sees what was acknowledged before it', async () => {
     const store = createMemoryEventStore();
     let held: { release: () => void; started: () => void } | null = null;
