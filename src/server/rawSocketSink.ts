@@ -32,6 +32,23 @@ export interface SlowConsumerPolicy {
  * SERVER is the bottleneck, sockets drain fine and nobody is closed: the backlog then waits in
  * the broker and the log, not in per-client queues.
  */
+/** Heads by operation id: clients number their operations alike ("1", "2"…), so a few ids recur. */
+const heads = new Map<string, Buffer>();
+const HEADS_KEPT = 1_024;
+
+/** `{"id":…,"type":"next","payload":` for an id, shared (never written to) by every subscription with that id. */
+function headFor(id: string): Buffer {
+  let head = heads.get(id);
+  if (!head) {
+    head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    if (id.length <= 64) {
+      if (heads.size >= HEADS_KEPT) heads.clear();
+      heads.set(id, head);
+    }
+  }
+  return head;
+}
+
 export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<never> {
   /** `{"id":…,"type":"next","payload":`, encoded once: the part of each message that is this subscription's. */
   private readonly head: Buffer;
@@ -50,7 +67,7 @@ export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<neve
     private readonly onSlow: () => void,
     private readonly onDelivered: () => void,
   ) {
-    this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    this.head = headFor(id);
     group.join(id);
   }
 

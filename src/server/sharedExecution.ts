@@ -17,13 +17,20 @@ import { wholeFrame, type SharedMessage } from './sharedFrame.js';
  * stringifies per subscriber, which is what makes naive GraphQL fan-out several times slower than
  * a bare WebSocket broadcast (docs/architecture.md, "The fan-out fast path").
  *
- * Operations are grouped by (query text, operation name, the variables the selection uses). The
+ * Operations are grouped by (the parsed operation, the variables the selection uses). The
  * root field's own arguments (roomId, afterSeq) only choose WHICH events flow, not how each one
  * renders, so subscribers resuming from different seqs still share a group. This is sound because
  * every RoomEvent resolver is synchronous and depends on the event alone (schema/roomEvent.ts).
  */
 export class OperationGroups {
-  private readonly groups = new Map<string, OperationGroup>();
+  /**
+   * By operation, then by the variables the selection uses: a room's subscribers hand in the very
+   * same operation object (documents are cached by text, wsOperations.ts), so no key is built from
+   * the query's text at each subscribe. The same text parsed twice (after the cache let it go)
+   * makes a second group, which renders alike.
+   */
+  private readonly groups = new WeakMap<OperationDefinitionNode, Map<string, OperationGroup>>();
+  private count = 0;
 
   constructor(private readonly schema: GraphQLSchema) {}
 
@@ -36,19 +43,25 @@ export class OperationGroups {
     contextValue: unknown;
   }): OperationGroup {
     const used = variablesUsedBySelection(request.document, request.operation);
-    const relevant = Object.fromEntries(used.map((name) => [name, request.variables[name] ?? null]));
-    const key = `${request.operationName ?? ''}\u0000${JSON.stringify(relevant)}\u0000${request.query}`;
-    let group = this.groups.get(key);
+    const key = used.length === 0 ? '' : JSON.stringify(used.map((name) => request.variables[name] ?? null));
+    let byVariables = this.groups.get(request.operation);
+    if (!byVariables) this.groups.set(request.operation, (byVariables = new Map()));
+    let group = byVariables.get(key);
     if (!group) {
-      group = new OperationGroup(this.schema, request, () => this.groups.delete(key));
-      this.groups.set(key, group);
+      const groups = byVariables;
+      group = new OperationGroup(this.schema, request, () => {
+        groups.delete(key);
+        this.count--;
+      });
+      groups.set(key, group);
+      this.count++;
     }
     group.refs++;
     return group;
   }
 
   get size(): number {
-    return this.groups.size;
+    return this.count;
   }
 }
 

@@ -32,8 +32,13 @@ const QUERY = /* GraphQL */ `
   }
 `;
 
+// As the server has them: parsed once per text (Yoga's document cache, then wsOperations.ts's), so
+// the subscribers of one text hand in the same operation object, which is what groups them.
+const parsed = new Map<string, ReturnType<typeof parse>>();
+
 function request(variables: Record<string, unknown>, query = QUERY) {
-  const document = parse(query);
+  let document = parsed.get(query);
+  if (!document) parsed.set(query, (document = parse(query)));
   const operation = getOperationAST(document, undefined)!;
   return { query, document, operation, operationName: 'Feed', variables, contextValue: {} };
 }
@@ -67,6 +72,16 @@ describe('OperationGroups', () => {
     const b = groups.acquire(request({ roomId: 'r1', withUser: true }, QUERY.replace('__typename', '__typename\n      seq')));
     expect(b).not.toBe(a);
     expect(groups.size).toBe(2);
+  });
+
+  it('the same text parsed apart (not from the cache) is a group of its own, rendering alike', () => {
+    const groups = new OperationGroups(buildSchema());
+    const cached = groups.acquire(request({ roomId: 'r1', withUser: true }));
+    const document = parse(QUERY);
+    const apart = groups.acquire({ ...request({ roomId: 'r1', withUser: true }), document, operation: getOperationAST(document, undefined)! });
+    expect(apart).not.toBe(cached);
+    expect(groups.size).toBe(2);
+    expect(apart.render(joinEvent())).toBe(cached.render(joinEvent()));
   });
 
   it('a variable used in a fragment definition counts as a selection variable', () => {
