@@ -66,7 +66,7 @@ export function configFor(quick: boolean): Omit<BenchConfig, 'kinds' | 'eventSto
         quick, senders: [1, 10, 100], throughputRooms: 1, throughputMs: 5_000, throughputMaxMessages: 100_000,
         fanoutSubscribers: 1_000, fanoutRate: 20, fanoutMs: 10_000, saturatedRate: 100, saturatedMs: 5_000,
         memoryConnections: 5_000, memorySettleMs: 3_000, replayEvents: 200_000, replayEventsPerRoom: 2_000, quietWaitMs: 30_000,
-        fanout2Subscribers: 2_000, fanout2Rate: 10, fanout2Ms: 10_000, fanout2SaturatedRate: 100, fanout2SaturatedMs: 5_000, fanout2Rounds: 2, fanout2WarmupSubscribers: 400, fanout2OpenRounds: 3,
+        fanout2Subscribers: 2_000, fanout2Rate: 10, fanout2Ms: 10_000, fanout2SaturatedRate: 100, fanout2SaturatedMs: 5_000, fanout2Rounds: 2, fanout2WarmupSubscribers: 400, fanout2OpenRounds: 5,
         balancerSubscribers: 1_000, balancerRate: 20, balancerMs: 10_000, balancerSaturatedRate: 100, balancerSaturatedMs: 5_000, balancerRounds: 2,
         connectMs: 4_000, connectConcurrency: 50, connectMax: 8_000,
       };
