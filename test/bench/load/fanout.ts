@@ -70,6 +70,7 @@ export class FanoutLoad {
   private groupOf = new Uint8Array(0);
   private groupCount = 1;
   private live = 0;
+  private probesSent = 0;
   private seqViolations = 0;
   private subErrors = 0;
   private firstSubError: string | undefined;
@@ -143,12 +144,13 @@ export class FanoutLoad {
    */
   private async waitLive(target: number, timeoutMs: number, probeIntervalMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
-    let n = 0;
     let nextProbe = 0;
     while (this.live < target && performance.now() < deadline) {
       if (performance.now() >= nextProbe) {
+        // Numbered across openings: a probe's clientMessageId used again is a resend, which
+        // roomlog answers without appending (nothing reaches a subscriber), and bare does not.
+        const n = this.probesSent++;
         void this.send(`probe|${this.run}|${n}`, `probe-${this.run}-${n}`).catch(() => undefined);
-        n++;
         nextProbe = performance.now() + probeIntervalMs;
       }
       await sleep(5);
