@@ -26,7 +26,8 @@ export interface RedisPresenceOptions {
  *   without reading the room's whole list: a crowd leaving was quadratic), and per node the set
  *   of rooms it has entries in. (Entries of nodes older than the count are not in it: while such a
  *   node still runs, a user's typing flag may end before their last connection does, and where
- *   such a node reaps a newer one, counts stay too high, so typing then ends only when it lapses.) Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
+ *   such a node reaps a newer one, counts stay too high, so typing then ends only when it lapses.)
+ *   Each node refreshes its own key `node:<id>` (TTL nodeTtlMs) every heartbeatMs.
  *   Every node also reaps: a node listed in `nodes` whose key has expired is dead, so its entries
  *   are removed and a change is announced for each of its rooms — users of a `kill -9`ed node go
  *   offline for everyone within about nodeTtlMs + heartbeatMs.
@@ -214,10 +215,13 @@ function batchedConnects(
     waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
   }
   let pending: Map<string, RoomBatch> | null = null;
+  let timer: NodeJS.Timeout | undefined;
   let flushed: Promise<unknown> = Promise.resolve();
   const flush = () => {
     const rooms = pending!;
     pending = null;
+    // settle() may store a batch before its time: its timer then has nothing to do.
+    clearTimeout(timer);
     // One script per room (usually one room): a command per entry was most of a batch's cost.
     // Not one transaction across rooms: each room's script is atomic, and registers the room and
     // the node with its entries, so they are reaped even if the node dies before its first
@@ -241,7 +245,7 @@ function batchedConnects(
     add(roomId: string, field: string, user: UserRef): Promise<void> {
       if (!pending) {
         pending = new Map();
-        setTimeout(flush, batchMs);
+        timer = setTimeout(flush, batchMs);
       }
       let room = pending.get(roomId);
       if (!room) pending.set(roomId, (room = { entries: [], waiters: [] }));
