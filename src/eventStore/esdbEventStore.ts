@@ -90,12 +90,13 @@ export function createEsdbEventStore(options: EsdbEventStoreOptions): EventStore
       return operation(...args);
     };
   /** A call to the server, whose "no answer" is the port's EventStoreUnavailableError. */
-  const calling =
-    <A extends unknown[], R>(operation: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      using(operation)(...args).catch((error: unknown) => {
+  const calling = <A extends unknown[], R>(operation: (...args: A) => Promise<R>) => {
+    const call = using(operation);
+    return (...args: A): Promise<R> =>
+      call(...args).catch((error: unknown) => {
         throw unavailableFromEsdb(error);
       });
+  };
   return {
     append: calling((stream, events, appendOptions) => append(store, stream, events, appendOptions)),
     readStream: calling((stream, readOptions) => readStream(store, stream, readOptions)),

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { boundedDocumentCache } from './documentCache.js';
 
 /**
  * The client's address, for the per-address limits. It is the socket's peer, unless that peer is a
@@ -53,23 +54,21 @@ export function parseTrustedProxies(value: string): TrustedProxies {
   }
   // Answers kept by address: the peers a node sees are mostly the same few (its proxies, or
   // loopback), and a BlockList check builds address objects each time (a fortieth of accepting
-  // a WebSocket connection). Bounded, so a scan from many addresses cannot grow it.
-  const known = new Map<string, boolean>();
+  // a WebSocket connection). Bounded (the addresses used most recently), so a scan from many
+  // addresses cannot grow it.
+  // (An IPv6 address with a zone is at most 45 + zone characters; longer texts are not kept.)
+  const known = boundedDocumentCache<boolean>({ maxEntries: 1_024, maxDocumentChars: 64 });
   return (address) => {
     let trusted = known.get(address);
     if (trusted === undefined) {
       const plain = unmapped(address);
       const family = isIP(plain);
       trusted = family !== 0 && list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
-      if (known.size >= KNOWN_ADDRESSES) known.clear();
       known.set(address, trusted);
     }
     return trusted;
   };
 }
-
-/** How many addresses a TrustedProxies keeps its answer for. */
-const KNOWN_ADDRESSES = 1_024;
 
 /** The address of the client behind `request` (see above); null when the socket has none. */
 export function clientAddress(request: Pick<IncomingMessage, 'headers' | 'socket'>, trusted: TrustedProxies): string | null {

@@ -3,7 +3,8 @@
  * Yoga's own holds 1,024 documents of any size for an hour: a client sending a thousand different
  * 60 KB documents pinned hundreds of megabytes (the fuzz test found it). This one keeps only
  * documents up to `maxDocumentChars` (a real client's operations are a few hundred characters,
- * GraphiQL's introspection a few thousand), the `maxEntries` used most recently.
+ * GraphiQL's introspection a few thousand), the `maxEntries` used most recently. Other answers
+ * kept by a short text use it too (frame heads by operation id, trusted-proxy answers by address).
  */
 export interface DocumentCache<T> {
   get(key: string): T | undefined;

@@ -4,6 +4,7 @@ import type { RoomSubscriber } from '../fanout/roomHub.js';
 import { CloseCodes } from '../../schema/codes.js';
 import type { OperationGroup } from './sharedExecution.js';
 import { sendShared } from './sharedFrame.js';
+import { boundedDocumentCache } from './documentCache.js';
 
 export interface SlowConsumerPolicy {
   /** Unsent bytes on a socket past which it is closed with 4008 (reconnect and resume by seq). */
@@ -12,6 +13,16 @@ export interface SlowConsumerPolicy {
   resumeBelowBytes: number;
   /** How long catch-up waits for a socket to drain before giving up on it as slow. */
   drainTimeoutMs: number;
+}
+
+/** Heads by operation id: clients number their operations alike ("1", "2"…), so a few ids recur. */
+const heads = boundedDocumentCache<Buffer>({ maxEntries: 1_024, maxDocumentChars: 64 });
+
+/** `{"id":…,"type":"next","payload":` for an id, shared (never written to) by every subscription with that id. */
+function headFor(id: string): Buffer {
+  let head = heads.get(id);
+  if (!head) heads.set(id, (head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`)));
+  return head;
 }
 
 /**
@@ -32,23 +43,6 @@ export interface SlowConsumerPolicy {
  * SERVER is the bottleneck, sockets drain fine and nobody is closed: the backlog then waits in
  * the broker and the log, not in per-client queues.
  */
-/** Heads by operation id: clients number their operations alike ("1", "2"…), so a few ids recur. */
-const heads = new Map<string, Buffer>();
-const HEADS_KEPT = 1_024;
-
-/** `{"id":…,"type":"next","payload":` for an id, shared (never written to) by every subscription with that id. */
-function headFor(id: string): Buffer {
-  let head = heads.get(id);
-  if (!head) {
-    head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
-    if (id.length <= 64) {
-      if (heads.size >= HEADS_KEPT) heads.clear();
-      heads.set(id, head);
-    }
-  }
-  return head;
-}
-
 export class RawSocketSink implements RoomSubscriber, AsyncIterableIterator<never> {
   /** `{"id":…,"type":"next","payload":`, encoded once: the part of each message that is this subscription's. */
   private readonly head: Buffer;
