@@ -35,7 +35,6 @@ export class OperationGroups {
   constructor(private readonly schema: GraphQLSchema) {}
 
   acquire(request: {
-    query: string;
     document: DocumentNode;
     operation: OperationDefinitionNode;
     operationName: string | null | undefined;

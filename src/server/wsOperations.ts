@@ -106,7 +106,7 @@ export async function subscribeOperation(
   if (isRoomEventsSubscription(operation)) {
     if (!known) remember(deps.roomEventsOperations, payload, parsed);
     try {
-      args.raw = await startRawRoomEvents(deps, ctx, id, payload.query, operation, args, contextValue);
+      args.raw = await startRawRoomEvents(deps, ctx, id, operation, args, contextValue);
     } catch (error) {
       connection.slots.release(id);
       return [operationError(deps.log, error, 'roomEvents subscribe failed')];
@@ -166,7 +166,6 @@ async function startRawRoomEvents(
   deps: OperationDeps,
   ctx: Ctx,
   id: string,
-  query: string,
   operation: OperationDefinitionNode,
   args: Args,
   contextValue: GraphQLContext,
@@ -178,7 +177,6 @@ async function startRawRoomEvents(
   const fieldDef = schema.getSubscriptionType()!.getFields().roomEvents!;
   const fieldArgs = getArgumentValues(fieldDef, field as never, coerced.coerced) as { roomId: string; afterSeq?: number | null };
   const group = deps.groups.acquire({
-    query,
     document: args.document,
     operation,
     operationName: args.operationName,
